@@ -1,0 +1,37 @@
+"""The ``dbrole-switch`` command line: a thin click layer over the library."""
+
+from __future__ import annotations
+
+import click
+
+from dbrole_switch import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dbrole-switch")
+def main() -> None:
+    """Provision, audit and remove read-only PostgreSQL roles for Django.
+
+    \b
+    Example:
+      dbrole-switch provision app_ro --database-url postgresql://admin@db/app
+    """
+
+
+def _register() -> None:
+    # Each command family lives in its own module; importing them here keeps
+    # ``import dbrole_switch`` free of click.
+    import importlib
+
+    for module in ("cli_role", "cli_verify", "cli_demo"):
+        try:
+            mod = importlib.import_module(f"dbrole_switch.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"dbrole_switch.{module}":
+                raise
+            continue
+        for command in getattr(mod, "COMMANDS", ()):
+            main.add_command(command)
+
+
+_register()
