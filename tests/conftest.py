@@ -213,6 +213,10 @@ def _server(spec: str) -> Iterator[Server]:
         yield ClusterServer(cluster, name=f"pg{binaries.version}")
     finally:
         cluster.stop()
+        _STARTED.append(
+            f"PostgreSQL {binaries.version} ({binaries.source}, {binaries.bindir}): "
+            f"start {cluster.start_seconds:.2f}s, stop {cluster.stop_seconds:.2f}s"
+        )
 
 
 def _label(spec: str) -> str:
@@ -226,8 +230,18 @@ def pg_server(request: pytest.FixtureRequest) -> Iterator[Server]:
         yield server
 
 
+_STARTED: list[str] = []
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"DBROLE_SWITCH_TEST_PG={','.join(_specs())}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _STARTED:
+        terminalreporter.section("PostgreSQL servers used")
+        for line in _STARTED:
+            terminalreporter.write_line(line)
 
 
 @dataclass

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -98,10 +101,7 @@ def test_cluster_is_removed_when_its_process_is_killed(binaries: Binaries) -> No
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     pid_text, base = out.stdout.split()
     pid = int(pid_text)
-    for _ in range(100):
-        if not _alive(pid) and not os.path.exists(base):
-            break
-        subprocess.run(["sleep", "0.1"], check=True)
+    _wait_gone(pid, base)
 
     assert not _alive(pid)
     assert not os.path.exists(base)
@@ -114,3 +114,42 @@ def test_server_fixture_is_real(pg_server: Server, needs_password_auth: None) ->
     assert version == pg_server.version
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(pg_server.url_for("postgres", "wrong-password"))
+
+
+def _wait_gone(pid: int, base: str) -> None:
+    for _ in range(100):
+        if not _alive(pid) and not os.path.exists(base):
+            return
+        time.sleep(0.1)
+
+
+def test_cluster_is_removed_on_ctrl_c(binaries: Binaries) -> None:
+    script = textwrap.dedent(
+        f"""
+        import time
+        from pathlib import Path
+        from dbrole_switch.cluster import Cluster, Binaries
+        b = Binaries(Path({str(binaries.bindir)!r}), {binaries.version}, "t")
+        with Cluster(b) as c:
+            print(c.pid, c.base, flush=True)
+            time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    pid_text, base = proc.stdout.readline().split()
+
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=30)
+    proc.stdout.close()
+    _wait_gone(int(pid_text), base)
+
+    assert not _alive(int(pid_text))
+    assert not os.path.exists(base)
+
+
+def test_explicit_directory_without_server_binaries_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ClusterError, match="does not hold initdb"):
+        find_binaries(tmp_path)
