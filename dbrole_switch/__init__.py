@@ -12,14 +12,34 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DbroleSwitchError",
+    "ReadOnlyError",
     "__version__",
+    "configure_databases",
+    "disable_writes",
+    "enable_writes",
+    "temp_writes",
+    "writes_enabled",
 ]
 
 if TYPE_CHECKING:
     from dbrole_switch.errors import DbroleSwitchError
+    from dbrole_switch.settings import configure_databases
+    from dbrole_switch.switch import (
+        ReadOnlyError,
+        disable_writes,
+        enable_writes,
+        temp_writes,
+        writes_enabled,
+    )
 
 _LAZY = {
     "DbroleSwitchError": "dbrole_switch.errors",
+    "configure_databases": "dbrole_switch.settings",
+    "ReadOnlyError": "dbrole_switch.switch",
+    "enable_writes": "dbrole_switch.switch",
+    "disable_writes": "dbrole_switch.switch",
+    "temp_writes": "dbrole_switch.switch",
+    "writes_enabled": "dbrole_switch.switch",
 }
 
 

@@ -523,6 +523,39 @@ class Cluster:
         )
         self._pg_ctl_start()
 
+    def detach(self) -> str:
+        """Leave the server running after this process exits; return how to stop it.
+
+        The watchdog and the exit hook are disarmed, so from here on the caller
+        (a person, for ``dbrole-switch demo --keep``) owns the server. The
+        returned shell command stops it and removes its files::
+
+            with Cluster() as cluster:
+                print(cluster.detach())
+        """
+        import shlex
+
+        if self.base is None:
+            raise ClusterError("cluster not started")
+
+        if self._watchdog is not None:
+            # SIGKILL gives the watchdog no chance to act on its closed stdin.
+            with contextlib.suppress(OSError):
+                self._watchdog.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._watchdog.wait(timeout=10)
+            self._watchdog = None
+
+        with _live_lock:
+            _live.discard(self)
+        base = self.base
+        command = [self.binaries.program("pg_ctl"), "stop", "-D", str(self.data_dir)]
+        if self._run_as is not None:
+            command = ["runuser", "-u", self._run_as.pw_name, "--", *command]
+        # Forgetting the directory turns stop() (and so __exit__) into a no-op.
+        self.base = None
+        return f"{shlex.join(command)} && rm -rf {shlex.quote(str(base))}"
+
     def stop(self) -> None:
         """Stop the server and remove every file; safe to call twice."""
         if self.base is None:

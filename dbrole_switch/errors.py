@@ -21,3 +21,11 @@ class ConnectionFailed(DbroleSwitchError):
 
 class UsageError(DbroleSwitchError):
     """Arguments that cannot work together, or name something that does not exist."""
+
+
+class EscalationError(DbroleSwitchError):
+    """Writes could not be enabled; the process stays read-only, nothing changed."""
+
+
+class NoTerminalError(EscalationError):
+    """A password is needed, none was given, and there is no terminal to ask on."""

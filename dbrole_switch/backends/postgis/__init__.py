@@ -1,0 +1,1 @@
+"""Django's PostGIS backend, following the switch."""

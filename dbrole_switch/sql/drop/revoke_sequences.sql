@@ -1,0 +1,3 @@
+-- Take back every privilege on the sequences of a schema.
+-- Placeholders: schema identifier, role identifier.
+REVOKE ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA {schema} FROM {role}

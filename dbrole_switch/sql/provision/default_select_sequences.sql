@@ -1,0 +1,4 @@
+-- SELECT on sequences the owner creates in the schema from now on.
+-- Placeholders: owner identifier, schema identifier, role identifier.
+ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema}
+    GRANT SELECT ON SEQUENCES TO {role}

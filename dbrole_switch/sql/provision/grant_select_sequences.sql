@@ -1,0 +1,3 @@
+-- SELECT (last_value, not nextval) on every sequence of a schema that exists now.
+-- Placeholders: schema identifier, role identifier.
+GRANT SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}

@@ -1,0 +1,47 @@
+-- What an existing role holds in this database that a read-only role must not:
+-- write privileges, grant options, CREATE, and owned objects. One row per finding.
+-- Parameters: role_oid the role's oid.
+SELECT 'table' AS kind, n.nspname AS schema, count(*) AS objects
+FROM pg_class AS c
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE EXISTS (
+    SELECT 1 FROM aclexplode(c.relacl) AS a
+    WHERE a.grantee = %(role_oid)s
+      AND (a.privilege_type <> 'SELECT' OR a.is_grantable)
+)
+GROUP BY n.nspname
+UNION ALL
+SELECT 'column', n.nspname, count(DISTINCT c.oid)
+FROM pg_attribute AS t
+JOIN pg_class AS c ON c.oid = t.attrelid
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE EXISTS (
+    SELECT 1 FROM aclexplode(t.attacl) AS a
+    WHERE a.grantee = %(role_oid)s
+      AND (a.privilege_type <> 'SELECT' OR a.is_grantable)
+)
+GROUP BY n.nspname
+UNION ALL
+SELECT 'schema', n.nspname, 1
+FROM pg_namespace AS n
+WHERE EXISTS (
+    SELECT 1 FROM aclexplode(n.nspacl) AS a
+    WHERE a.grantee = %(role_oid)s
+      AND (a.privilege_type = 'CREATE' OR a.is_grantable)
+)
+UNION ALL
+SELECT 'database', NULL, 1
+FROM pg_database AS d
+WHERE d.datname = current_database()
+  AND EXISTS (
+      SELECT 1 FROM aclexplode(d.datacl) AS a
+      WHERE a.grantee = %(role_oid)s
+        AND (a.privilege_type = 'CREATE' OR a.is_grantable)
+  )
+UNION ALL
+SELECT 'owned', NULL, count(*)
+FROM pg_shdepend AS s
+WHERE s.refobjid = %(role_oid)s
+  AND s.deptype = 'o'
+  AND s.dbid IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+HAVING count(*) > 0

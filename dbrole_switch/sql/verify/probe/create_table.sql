@@ -1,0 +1,3 @@
+-- verify/probe/create_table.sql: needs CREATE on the schema.
+-- Placeholders: {table} (Identifier)
+CREATE TABLE {table} (probe integer)
