@@ -45,8 +45,9 @@ templates_option = click.option(
     "--templates",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     metavar="DIR",
-    help="Read SQL templates from DIR first (same layout as the package's sql/ "
-    "directory); files missing there come from the package.",
+    help="Read the templates of the statements sent from DIR first (same layout "
+    "as the package's sql/ directory); files missing there, and the catalog "
+    "queries, come from the package.",
 )
 
 dry_run_option = click.option(
@@ -72,13 +73,23 @@ class _Admin:
         except ConnectionFailed as exc:
             # libpq's own wording when it had no password to send; a failure before
             # the server was asked anything has no SQLSTATE.
-            if "no password supplied" not in str(exc) or not sys.stdin.isatty():
+            if "no password supplied" not in str(exc):
                 raise
+            if not _has_terminal():
+                raise ConnectionFailed(
+                    f"{exc}; with no terminal to ask for the admin password, set "
+                    "PGPASSWORD or put it in ~/.pgpass"
+                ) from None
         password = click.prompt(
             f"Password for {describe(self.url)}", hide_input=True, err=True
         )
         self.url = conninfo.make_conninfo(self.url, password=password)
         return func(self.url)
+
+
+def _has_terminal() -> bool:
+    # Python has no sys.stdin at all when started with it closed (`<&-`).
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def _password(
@@ -87,6 +98,12 @@ def _password(
     if from_stdin and generate:
         raise click.UsageError(
             "--password-stdin and --generate-password cannot be used together"
+        )
+
+    if sys.stdin is None and not generate:
+        raise click.ClickException(
+            "standard input is closed, so no password can be read: use "
+            "--generate-password, or give one on stdin with --password-stdin"
         )
 
     try:
@@ -164,7 +181,7 @@ def _print_url(url: str, password: str | None, generated: bool) -> None:
 )
 @click.option(
     "--connection-limit",
-    type=click.IntRange(min=-1),
+    type=click.IntRange(min=-1, max=lib.MAX_CONNECTION_LIMIT),
     metavar="N",
     help="Most concurrent connections for the role (-1: no limit).",
 )
@@ -319,7 +336,7 @@ def drop(
     """
     url = resolve_database_url(database_url)
     if not (yes or dry_run):
-        if not sys.stdin.isatty():
+        if not _has_terminal():
             raise click.ClickException(
                 "no terminal to confirm the drop: pass --yes (or --dry-run to see "
                 "what it would do)"
@@ -344,13 +361,16 @@ def drop(
         click.echo(f"Role {role} {done} in database {result.database}:")
         _print_changes(result)
 
-    if result.remaining_databases and not dry_run:
-        click.echo(
-            f"Error: role {role} still holds privileges or owns objects in "
-            f"database(s) {', '.join(result.remaining_databases)}: run "
-            "dbrole-switch drop there, then here again",
-            err=True,
+    if result.remaining_databases:
+        where = (
+            f"still holds privileges or owns objects in database(s) "
+            f"{', '.join(result.remaining_databases)}: run dbrole-switch drop "
+            "there, then here again"
         )
+        if dry_run:
+            click.echo(f"Note: role {role} would be kept: it {where}", err=True)
+            return
+        click.echo(f"Error: role {role} {where}", err=True)
         ctx.exit(1)
 
 

@@ -55,7 +55,8 @@ class Step:
 
     action: str
     target: str
-    query: sql.Composed
+    # The query may carry a password verifier: only its masked twin is shown.
+    query: sql.Composed = field(repr=False)
     shown: sql.Composed
 
     def to_json(self) -> dict[str, str]:
@@ -207,6 +208,10 @@ _ROLE_ACTIONS = frozenset(
 
 def _hint(exc: psycopg.Error, step: Step) -> str:
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        # PostgreSQL 16 and later say in the detail which attribute was missing.
+        detail = (exc.diag.message_detail or "").splitlines()
+        if step.action in _ROLE_ACTIONS and detail:
+            return f" ({detail[0].rstrip('.')}; or connect as a superuser)"
         if step.action in _ROLE_ACTIONS:
             return (
                 " (the admin role needs CREATEROLE, and on PostgreSQL 16 and later "
@@ -275,9 +280,14 @@ def finish(session: Session, result: RoleResult, *, dry_run: bool) -> None:
             log.info("%s: %s", step.action, step.target)
 
 
+#: Connection parameters that are the admin's secrets, never the read-only role's.
+_SECRET_PARAMS = ("password", "sslpassword")
+
+
 def read_only_url(url: str, role: str, database: str) -> str:
     params: dict[str, Any] = dict(parse(url))
-    params.pop("password", None)
+    for name in _SECRET_PARAMS:
+        params.pop(name, None)
     params["user"] = role
     params["dbname"] = database
     return make_url(params)

@@ -83,6 +83,9 @@ _DEFAULT_ACL_OBJECTS = {
 
 _UNSAFE_ATTRIBUTES = ("superuser", "createrole", "createdb", "replication", "bypassrls")
 
+#: The largest CONNECTION LIMIT PostgreSQL accepts (a 32-bit integer).
+MAX_CONNECTION_LIMIT = 2**31 - 1
+
 
 class PasswordRequired(UsageError):
     """A role that does not exist yet needs a password to be created with."""
@@ -197,6 +200,12 @@ def _dedupe(names: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _future_objects(row: dict[str, Any]) -> str:
+    objects = _DEFAULT_ACL_OBJECTS[row["objtype"]].lower()
+    where = f" in schema {row['schema']}" if row["schema"] else ""
+    return f"future {objects} of {row['owner']}{where}"
+
+
 def _unsafe_problems(
     session: Session, existing: dict[str, Any], role: str
 ) -> tuple[list[str], list[dict[str, Any]]]:
@@ -219,6 +228,8 @@ def _unsafe_problems(
             )
         elif row["kind"] == "schema":
             problems.append(f"may CREATE in schema {row['schema']!r}")
+        elif row["kind"] == "default":
+            problems.append(f"may write to {_future_objects(row)} (default privileges)")
         else:
             problems.append("may CREATE in the database")
     return problems, unsafe
@@ -255,12 +266,30 @@ def provision(
     check_role_name(role)
     if password == "":
         raise UsageError("the password cannot be empty")
-    if connection_limit is not None and connection_limit < -1:
-        raise UsageError("the connection limit must be -1 (no limit) or more")
+    if connection_limit is not None and not (
+        -1 <= connection_limit <= MAX_CONNECTION_LIMIT
+    ):
+        raise UsageError(
+            f"the connection limit must be between -1 (no limit) and "
+            f"{MAX_CONNECTION_LIMIT}"
+        )
+    if owners and role in owners:
+        # Default privileges FOR ROLE the role itself would be owned by it, and a
+        # read-only role must own nothing (provision and drop would refuse it).
+        raise UsageError(
+            f"role {role!r} cannot be one of the --owner roles: name the roles "
+            "that create the tables"
+        )
 
     with transaction(url, dry_run=dry_run, directory=templates) as session:
         admin = session.one("provision/inspect_admin.sql")
         assert admin is not None
+        if admin["admin"] == role:
+            raise UsageError(
+                f"role {role!r} is the role you are connected as: connect as "
+                "another admin role to provision it"
+            )
+
         result = ProvisionResult(
             role=role,
             database=admin["database"],
@@ -296,6 +325,8 @@ class _Revoked:
 
     schemas: set[str] = field(default_factory=set)
     database: bool = False
+    #: (owner, schema name or None, objtype) of default privileges taken away.
+    defaults: set[tuple[str, str | None, str]] = field(default_factory=set)
 
 
 def _plan_provision(
@@ -348,7 +379,9 @@ def _plan_provision(
         _dedupe(owners) if owners else _dedupe([admin["admin"], *relation_owners])
     )
     _plan_grants(session, result, admin, chosen, relations, revoked)
-    _plan_owners(session, result, admin, chosen, result.owners, relation_owners)
+    _plan_owners(
+        session, result, admin, chosen, result.owners, relation_owners, revoked
+    )
 
     if harden:
         _plan_harden(session, result, admin, database, chosen, result.owners)
@@ -363,6 +396,12 @@ def _plan_new_role(
     password: str | None,
 ) -> None:
     role = result.role
+    if not (admin["superuser"] or admin["createrole"]):
+        raise ProvisionFailed(
+            f"the admin role {admin['admin']!r} cannot create roles: it needs "
+            f"CREATEROLE (as a superuser: ALTER ROLE {admin['admin']} CREATEROLE)"
+        )
+
     if password is None and result.dry_run:
         # A dry run shows the statement with the password masked anyway.
         password = ""
@@ -370,12 +409,6 @@ def _plan_new_role(
         raise PasswordRequired(
             f"role {role!r} does not exist yet and needs a password: use "
             "--password-stdin or --generate-password"
-        )
-
-    if not (admin["superuser"] or admin["createrole"]):
-        raise ProvisionFailed(
-            f"the admin role {admin['admin']!r} cannot create roles: it needs "
-            f"CREATEROLE (as a superuser: ALTER ROLE {admin['admin']} CREATEROLE)"
         )
 
     verifier = scram_verifier(session.conn, role, password)
@@ -412,13 +445,17 @@ def _plan_existing_role(
             + ". Pass --force to take those rights away and make it read-only"
         )
 
-    if any(existing[name] for name in _UNSAFE_ATTRIBUTES) or not existing["login"]:
+    keywords = [f"NO{name.upper()}" for name in _UNSAFE_ATTRIBUTES if existing[name]]
+    if not existing["login"]:
+        keywords.insert(0, "LOGIN")
+    if keywords:
         steps.append(
             session.step(
                 "set-attributes",
-                f"role {role} (LOGIN, no other attribute)",
+                f"role {role} ({', '.join(keywords)})",
                 "provision/set_attributes.sql",
                 role=ident,
+                attributes=sql.SQL(" ").join(map(sql.SQL, keywords)),
             )
         )
 
@@ -458,6 +495,21 @@ def _plan_existing_role(
                     role=ident,
                 )
             )
+        elif row["kind"] == "default":
+            revoked.defaults.add((row["owner"], name, row["objtype"]))
+            # REVOKE ALL, as drop does; the plan then grants SELECT on the future
+            # tables and sequences of the chosen schemas again.
+            steps.append(
+                _revoke_default(
+                    session,
+                    "revoke-writes",
+                    _future_objects(row),
+                    role=role,
+                    owner=row["owner"],
+                    schema=name,
+                    objtype=row["objtype"],
+                )
+            )
         elif row["kind"] == "database":
             revoked.database = True
             steps.append(
@@ -478,18 +530,47 @@ def _plan_existing_role(
         secret_row = session.one("provision/inspect_password.sql", role=role)
         stored = secret_row["rolpassword"] if secret_row else None
     if not _verifier_matches(stored, password):
-        verifier = scram_verifier(session.conn, role, password)
-        steps.append(
-            session.step(
-                "set-password",
-                f"password of {role}",
-                "provision/set_password.sql",
-                role=ident,
-                secret=sql.Literal(verifier),
-            )
-        )
+        steps.append(_set_password(session, role, password))
         result.password_changed = True
     return revoked
+
+
+def _revoke_default(
+    session: Session,
+    action: str,
+    target: str,
+    *,
+    role: str,
+    owner: str,
+    schema: str | None,
+    objtype: str,
+) -> Step:
+    parts: dict[str, sql.Composable] = {
+        "owner": sql.Identifier(owner),
+        "objects": sql.SQL(_DEFAULT_ACL_OBJECTS[objtype]),
+        "role": sql.Identifier(role),
+    }
+    if schema is None:
+        return session.step(action, target, "drop/revoke_default.sql", **parts)
+
+    return session.step(
+        action,
+        target,
+        "drop/revoke_default_in_schema.sql",
+        schema=sql.Identifier(schema),
+        **parts,
+    )
+
+
+def _set_password(session: Session, role: str, password: str) -> Step:
+    verifier = scram_verifier(session.conn, role, password)
+    return session.step(
+        "set-password",
+        f"password of {role}",
+        "provision/set_password.sql",
+        role=sql.Identifier(role),
+        secret=sql.Literal(verifier),
+    )
 
 
 def _plan_role_settings(
@@ -678,6 +759,7 @@ def _plan_owners(
     chosen: list[dict[str, Any]],
     owner_list: list[str],
     relation_owners: list[str],
+    revoked: _Revoked,
 ) -> None:
     role = result.role
     set_mode = "SET" if result.server_version >= 160000 else "MEMBER"
@@ -705,7 +787,9 @@ def _plan_owners(
                 ("r", "tables", "provision/default_select_tables.sql"),
                 ("S", "sequences", "provision/default_select_sequences.sql"),
             ):
-                if (role, "SELECT") in entries.get((owner, row["oid"], objtype), set()):
+                granted = entries.get((owner, row["oid"], objtype), set())
+                taken = (owner, row["name"], objtype) in revoked.defaults
+                if (role, "SELECT") in granted and not taken:
                     continue
                 if not (admin["superuser"] or known[owner]["admin_sets"]):
                     raise ProvisionFailed(
@@ -972,16 +1056,7 @@ def rotate_password(
             dry_run=dry_run,
             read_only_url=read_only_url(url, role, admin["database"]),
         )
-        verifier = scram_verifier(session.conn, role, password)
-        result.steps.append(
-            session.step(
-                "set-password",
-                f"password of {role}",
-                "provision/set_password.sql",
-                role=sql.Identifier(role),
-                secret=sql.Literal(verifier),
-            )
-        )
+        result.steps.append(_set_password(session, role, password))
         finish(session, result, dry_run=dry_run)
         result.statements_sent = session.sent
 
@@ -1091,33 +1166,20 @@ def _plan_drop(session: Session, result: DropResult, existing: dict[str, Any]) -
                 )
             )
         elif kind.startswith("default:"):
-            objects = sql.SQL(_DEFAULT_ACL_OBJECTS[kind.removeprefix("default:")])
-            owner = sql.Identifier(row["owner"])
+            objtype = kind.removeprefix("default:")
             where = f" in schema {row['schema']}" if row["schema"] else ""
-            target = (
-                f"default privileges of {row['owner']} on "
-                f"{_DEFAULT_ACL_OBJECTS[kind.removeprefix('default:')].lower()}{where}"
+            result.steps.append(
+                _revoke_default(
+                    session,
+                    "revoke-default",
+                    f"default privileges of {row['owner']} on "
+                    f"{_DEFAULT_ACL_OBJECTS[objtype].lower()}{where}",
+                    role=role,
+                    owner=row["owner"],
+                    schema=row["schema"],
+                    objtype=objtype,
+                )
             )
-            if row["schema"]:
-                step = session.step(
-                    "revoke-default",
-                    target,
-                    "drop/revoke_default_in_schema.sql",
-                    owner=owner,
-                    schema=sql.Identifier(row["schema"]),
-                    objects=objects,
-                    role=ident,
-                )
-            else:
-                step = session.step(
-                    "revoke-default",
-                    target,
-                    "drop/revoke_default.sql",
-                    owner=owner,
-                    objects=objects,
-                    role=ident,
-                )
-            result.steps.append(step)
 
     elsewhere = session.rows("drop/inspect_elsewhere.sql", role_oid=existing["oid"])
     result.remaining_databases = [row["database"] for row in elsewhere]

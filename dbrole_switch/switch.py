@@ -40,6 +40,18 @@ a gap:
 
 Refusals of the read-only role are turned into :class:`ReadOnlyError` only on the
 error path of Django's own error wrapper, so reads pay nothing.
+
+A dropped escalated session (the server restarted, a DBA ended it) ends the
+escalation for the whole process: the next query reconnects read-only, and the
+password must be given again.
+
+Limits: Python cannot wipe a string, so "forgetting" the password means dropping
+every reference we hold. Only asgiref's shared thread (used by a shell) is closed
+on a switch; other threads, including the per-request threads of an ASGI server,
+keep their read-only connections until they close. Ending escalated sessions on
+the server needs the privileged role to log in once more during
+``disable_writes()``, unless the calling thread still holds one; if it cannot, a
+WARNING says so and the token check alone protects Django's connections.
 """
 
 from __future__ import annotations
@@ -48,6 +60,7 @@ import contextlib
 import datetime
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, cast
@@ -548,8 +561,6 @@ _SESSIONS = (
 
 def _end_escalated_sessions(wrapper: Any, current: Escalation) -> None:
     """End every session of *current* on the server and wait until they are gone."""
-    import time
-
     pattern = f"{state.ESCALATED_APPLICATION_PREFIX}{current.token} %"
     raw = None
     handover = wrapper._dbrole_handover

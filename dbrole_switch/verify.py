@@ -95,6 +95,20 @@ ADVISORY_FUNCTIONS = (
     "pg_try_advisory_lock",
     "pg_try_advisory_lock_shared",
 )
+# Superuser-only built-ins that only read or observe: a grant of one is a
+# warning; a grant of any other (lo_import, lo_export, replication origins,
+# and whatever a future release adds) is an error.
+OBSERVING_BUILTIN_PREFIXES = (
+    "pg_read_",
+    "pg_ls_",
+    "pg_stat_file",
+    "pg_current_logfile",
+    "pg_show_",
+    "pg_hba_file_rules",
+    "pg_ident_file_mappings",
+    "pg_config",
+    "pg_get_",
+)
 PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_$]*")
 TRUE_WORDS = frozenset({"on", "true", "yes", "1", "t", "y"})
 
@@ -237,7 +251,9 @@ def verify(
     *schemas* limits the coverage check (every table, view and sequence must be
     readable) to those schemas; write paths are looked for everywhere. With
     *probe*, the audit also logs in as *role* with *probe_password* and tries
-    each write in a transaction that is always rolled back. Raises
+    each write in a transaction that is always rolled back. With *strict*,
+    warnings and checks the auditor could not run also make the report fail
+    (``report.ok`` false, ``report.exit_code`` 1). Raises
     :class:`~dbrole_switch.errors.UsageError` when the role or a schema does not
     exist, and :class:`~dbrole_switch.errors.ConnectionFailed` when a login fails.
 
@@ -309,7 +325,10 @@ class _Audit:
         self, check: str, template: str, /, **params: Any
     ) -> list[dict[str, Any]] | None:
         """Run *template*; ``None`` (and a "not checked") if not allowed."""
-        literals = {key: sql.Literal(value) for key, value in params.items()}
+        literals = {
+            key: value if isinstance(value, sql.Composable) else sql.Literal(value)
+            for key, value in params.items()
+        }
         query = render(f"verify/{template}", role=sql.Literal(self.role), **literals)
         self.report.queries += 1
         logger.debug("verify %s: %s", check, query.as_string(self.conn))
@@ -396,6 +415,7 @@ class _Audit:
         self.check_relations()
         self.check_functions()
         self.check_foreign()
+        self.check_grants()
         self.check_default_privileges()
 
     def check_attributes(self, info: dict[str, Any]) -> None:
@@ -419,6 +439,28 @@ class _Audit:
                 self.role,
                 f"role {self.role} has NOLOGIN: it cannot connect to read anything",
                 self.fix("login.sql", role=self.role_id),
+            )
+        elif info["rolconnlimit"] == 0:
+            self.add(
+                "cannot_login",
+                ERROR,
+                self.role,
+                f"role {self.role} has CONNECTION LIMIT 0: it cannot connect to read "
+                "anything",
+                self.fix("connection_limit.sql", role=self.role_id),
+            )
+        if info["expired"]:
+            self.add(
+                "password_expired",
+                ERROR,
+                self.role,
+                f"the password of role {self.role} expired at {info['valid_until']}: "
+                "it cannot log in with it to read anything",
+                self.fix("valid_until.sql", role=self.role_id)
+                + "\nor: "
+                + shlex.join(
+                    ["dbrole-switch", "provision", self.role, "--valid-until", "TIMESTAMP"]
+                ),
             )
         self.add(
             "changes_own_settings",
@@ -1010,6 +1052,129 @@ class _Audit:
                     "create its own user mapping",
                     revoke,
                 )
+
+    def check_grants(self) -> None:
+        parameters: sql.Composable = sql.SQL("")
+        if self.version >= 15:
+            parameters = render(
+                "verify/grants_parameters.sql", role=sql.Literal(self.role)
+            )
+        rows = self.query("other grants", "grants.sql", parameters=parameters)
+        if rows is None:
+            return
+
+        large_objects: dict[str, list[str]] = {}
+        for row in rows:
+            if row["kind"] == "large_object_write":
+                large_objects.setdefault(row["grantee"], []).append(row["object"])
+            elif row["kind"] == "grant_option":
+                self.other_grant_option(row)
+            elif row["kind"] == "builtin_function":
+                self.builtin_function(row)
+            else:
+                self.parameter(row)
+        if large_objects:
+            self.large_object_writes(large_objects)
+
+    def revoke_other(
+        self, row: dict[str, Any], grantees: sql.Composable, *, option: bool = False
+    ) -> str:
+        kind = row["objtype"]
+        if kind == "large object":
+            # An oid: digits only, checked because it is spliced in as SQL.
+            name: sql.Composable = sql.SQL(str(int(row["object"])))
+        elif kind in ("function", "procedure", "type"):
+            # regprocedure and regtype output, quoted by PostgreSQL itself.
+            name = sql.SQL(row["object"])
+        else:
+            name = self.ident(row["object"])
+        keyword = {"function": "ROUTINE", "procedure": "ROUTINE"}.get(kind, kind)
+        privilege = row["privilege"]
+        if privilege not in PRIVILEGE_KEYWORDS | {"EXECUTE", "SET", "ALTER SYSTEM"}:
+            raise VerifyError(f"unexpected privilege name from the server: {privilege}")
+        return self.fix(
+            "revoke_other.sql",
+            option=sql.SQL("GRANT OPTION FOR " if option else ""),
+            privilege=sql.SQL(privilege),
+            kind=sql.SQL(keyword.upper()),
+            name=name,
+            grantees=grantees,
+        )
+
+    def other_grant_option(self, row: dict[str, Any]) -> None:
+        subject = f"{row['objtype']} {row['object']}"
+        self.add(
+            "grant_option",
+            ERROR,
+            subject,
+            f"role {self.role} can grant {row['privilege']} on {subject} to others "
+            "(WITH GRANT OPTION)",
+            self.revoke_other(row, self.role_id, option=True),
+        )
+
+    def builtin_function(self, row: dict[str, Any]) -> None:
+        signature = row["object"]
+        name = signature.split("(", 1)[0]
+        observes = name.startswith(OBSERVING_BUILTIN_PREFIXES)
+        self.add(
+            "builtin_function",
+            WARNING if observes else ERROR,
+            signature,
+            f"role {self.role} can execute {signature}, which PostgreSQL keeps for "
+            f"superusers unless granted; it was granted to {row['grantee']}"
+            + ("" if observes else ": it acts on the server beyond reading"),
+            self.revoke_other(row, self.grantee_named(row["grantee"])),
+        )
+
+    def parameter(self, row: dict[str, Any]) -> None:
+        name, privilege = row["object"], row["privilege"]
+        public = row["grantee"] == "PUBLIC"
+        through = " through PUBLIC" if public else ""
+        if privilege == "ALTER SYSTEM":
+            severity = ERROR
+            why = "it can change the server's configuration file"
+        elif name == "lo_compat_privileges":
+            severity = ERROR
+            why = "turned on, it lets the session write every large object"
+        else:
+            severity = WARNING
+            why = "a superuser-only setting"
+        self.add(
+            "parameter",
+            severity,
+            name,
+            f"role {self.role} has {privilege} on parameter {name}{through}: {why}",
+            self.revoke_other(row, self.grantees(public)),
+        )
+
+    def large_object_writes(self, by_grantee: dict[str, list[str]]) -> None:
+        for grantee, oids in sorted(by_grantee.items()):
+            public = grantee == "PUBLIC"
+            through = "" if grantee == self.role else f" through {grantee}"
+            shown = ", ".join(oids[:EXAMPLES])
+            if len(oids) > EXAMPLES:
+                shown += f" and {len(oids) - EXAMPLES} more"
+            names = sql.SQL(", ").join(sql.SQL(str(int(oid))) for oid in oids)
+            self.add(
+                "large_object_write",
+                ERROR,
+                f"{len(oids)} large object(s)",
+                f"role {self.role} can change large object(s) {shown}{through} "
+                "(UPDATE: lo_put, lowrite, lo_truncate)",
+                self.fix(
+                    "revoke_other.sql",
+                    option=sql.SQL(""),
+                    privilege=sql.SQL("UPDATE"),
+                    kind=sql.SQL("LARGE OBJECT"),
+                    name=names,
+                    grantees=self.grantees(True)
+                    if public or grantee == self.role
+                    else self.ident(grantee),
+                ),
+            )
+
+    def grantee_named(self, grantee: str) -> sql.Composable:
+        return sql.SQL("PUBLIC") if grantee == "PUBLIC" else self.ident(grantee)
 
     def check_default_privileges(self) -> None:
         rows = self.query(

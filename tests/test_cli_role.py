@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -358,6 +359,29 @@ def test_drop_of_a_role_used_in_another_database_exits_1(
     assert f"database(s) {other}" in one_line_error(result)
 
 
+def test_drop_dry_run_says_the_role_would_be_kept(
+    runner: CliRunner, table: TestDatabase
+) -> None:
+    role = table.role("ro")
+    other = table.role("t")  # a unique name, used here for a database
+    table.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(other)))
+    other_url = table.server.url_for(*table._superuser(), dbname=other)
+    try:
+        provision(table.url, role, password=PASSWORD)
+        provision(other_url, role)
+
+        result = invoke(runner, table, "drop", role, "--dry-run")
+    finally:
+        table.execute(
+            sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(other))
+        )
+
+    assert result.exit_code == 0
+    assert "DROP ROLE" not in result.stdout
+    assert f"{role} would be kept" in result.stderr
+    assert f"database(s) {other}" in result.stderr
+
+
 def test_prompts_for_the_admin_and_the_new_role_password_on_a_terminal(
     table: TestDatabase, needs_password_auth: None, tmp_path: Path
 ) -> None:
@@ -390,3 +414,93 @@ def test_prompts_for_the_admin_and_the_new_role_password_on_a_terminal(
     assert PASSWORD not in output and str(admin_password) not in output
     with psycopg.connect(table.url_for(role, "typed-" + PASSWORD)) as conn:
         assert conn.execute("SELECT current_user").fetchone() == (role,)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["provision", "{role}"],
+        ["provision", "{role}", "--password-stdin"],
+        ["rotate-password", "{role}"],
+        ["drop", "{role}"],
+    ],
+    ids=lambda args: " ".join(args[:1] + args[2:]),
+)
+def test_closed_stdin_is_a_one_line_error(table: TestDatabase, args: list[str]) -> None:
+    # A shell's `<&-` starts the process without file descriptor 0, and Python
+    # then has no sys.stdin at all.
+    role = table.role("ro")
+    command = str(Path(sys.executable).with_name("dbrole-switch"))
+    argv = [arg.format(role=role) for arg in args]
+    env = {**os.environ, "DATABASE_URL": table.url}
+
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$0" "$@" <&-', command, *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("Error: ")
+    assert table.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]) == []
+
+
+def test_connection_limit_too_large_is_a_usage_error(
+    runner: CliRunner, table: TestDatabase
+) -> None:
+    role = table.role("ro")
+
+    result = invoke(
+        runner,
+        table,
+        "provision",
+        role,
+        "--generate-password",
+        "--connection-limit",
+        str(2**31),
+    )
+
+    assert result.exit_code == 2
+    assert "--connection-limit" in result.stderr
+    assert table.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]) == []
+
+
+def test_admin_without_createrole_is_told_before_a_password_is_asked(
+    runner: CliRunner, table: TestDatabase
+) -> None:
+    admin = table.role("plain", password=PASSWORD)
+    role = table.role("ro")
+
+    result = runner.invoke(
+        main,
+        ["provision", role],
+        env={"DATABASE_URL": table.url_for(admin, PASSWORD), "PGPASSWORD": None},
+    )
+
+    assert result.exit_code == 1
+    assert "needs CREATEROLE" in one_line_error(result)
+
+
+def test_missing_admin_password_without_a_terminal_says_where_to_put_it(
+    runner: CliRunner, table: TestDatabase, needs_password_auth: None, tmp_path: Path
+) -> None:
+    role = table.role("ro")
+
+    result = runner.invoke(
+        main,
+        ["provision", role, "--password-stdin"],
+        input=PASSWORD + "\n",
+        env={
+            "DATABASE_URL": without_password(table.url),
+            "PGPASSWORD": None,
+            "PGPASSFILE": str(tmp_path / "none"),
+        },
+    )
+
+    assert result.exit_code == 1
+    assert "PGPASSWORD" in one_line_error(result)
+    assert table.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]) == []

@@ -6,7 +6,7 @@ import contextlib
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -589,6 +589,163 @@ def test_odd_schema_and_table_names_are_quoted(private_layout: Layout) -> None:
     assert 'GRANT SELECT ON TABLE "Odd; sch""ema"."Tab le"' in table.fix
 
 
+# -- write paths found in review ---------------------------------------------------
+
+
+@pytest.mark.parametrize("grantee", ["{role}", "PUBLIC"])
+def test_update_on_a_large_object(private_layout: Layout, grantee: str) -> None:
+    private_layout.run(
+        "SELECT lo_create(4242); GRANT UPDATE ON LARGE OBJECT 4242 TO " + grantee
+    )
+
+    report = verify(private_layout.url, private_layout.role)
+
+    finding = only(report, "large_object_write")
+    assert "4242" in finding.message
+    assert "REVOKE UPDATE ON LARGE OBJECT 4242 FROM PUBLIC" in finding.fix
+    assert report.exit_code == 1
+
+
+def test_parameter_privileges(private_layout: Layout, pg_server: Server) -> None:
+    if pg_server.version < 15:
+        pytest.skip("GRANT ... ON PARAMETER exists from PostgreSQL 15")
+    private_layout.run(
+        "GRANT SET ON PARAMETER lo_compat_privileges TO PUBLIC;"
+        "GRANT ALTER SYSTEM ON PARAMETER work_mem TO {role};"
+        "GRANT SET ON PARAMETER log_statement TO {role}"
+    )
+
+    report = verify(private_layout.url, private_layout.role)
+
+    lo_compat = only(report, "parameter", "lo_compat_privileges")
+    assert lo_compat.severity == "error" and "large object" in lo_compat.message
+    assert lo_compat.fix.startswith(
+        "REVOKE SET ON PARAMETER lo_compat_privileges FROM PUBLIC"
+    )
+    assert only(report, "parameter", "work_mem").severity == "error"
+    assert only(report, "parameter", "log_statement").severity == "warning"
+    assert report.exit_code == 1
+
+
+def test_extra_grant_on_a_superuser_only_builtin(layout: Layout) -> None:
+    layout.run("GRANT EXECUTE ON FUNCTION pg_catalog.lo_import(text) TO {role}")
+
+    report = verify(layout.url, layout.role)
+
+    finding = only(report, "builtin_function", "lo_import(text)")
+    assert finding.severity == "error"
+    assert finding.fix == (
+        f'REVOKE EXECUTE ON FUNCTION lo_import(text) FROM "{layout.role}";'
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "setup", "subject"),
+    [
+        (
+            "FUNCTION",
+            "CREATE FUNCTION public.one() RETURNS int LANGUAGE sql AS 'SELECT 1';"
+            "GRANT EXECUTE ON FUNCTION public.one() TO {role} WITH GRANT OPTION",
+            "function public.one()",
+        ),
+        (
+            "TYPE",
+            "CREATE TYPE public.pair AS (a int, b int);"
+            "GRANT USAGE ON TYPE public.pair TO {role} WITH GRANT OPTION",
+            "type public.pair",
+        ),
+        (
+            "LANGUAGE",
+            "GRANT USAGE ON LANGUAGE plpgsql TO {role} WITH GRANT OPTION",
+            "language plpgsql",
+        ),
+        (
+            "LARGE OBJECT",
+            "SELECT lo_create(4343);"
+            "GRANT SELECT ON LARGE OBJECT 4343 TO {role} WITH GRANT OPTION",
+            "large object 4343",
+        ),
+    ],
+)
+def test_grant_options_on_other_objects(
+    private_layout: Layout, kind: str, setup: str, subject: str
+) -> None:
+    private_layout.run(setup)
+
+    report = verify(private_layout.url, private_layout.role)
+
+    finding = only(report, "grant_option", subject)
+    assert finding.fix.startswith(f"REVOKE GRANT OPTION FOR ") and kind in finding.fix
+    assert report.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    "power",
+    [
+        "GRANT USAGE ON SEQUENCE app.counter TO {definer}",
+        "GRANT UPDATE (qty) ON app.item TO {definer}",
+        "GRANT CREATE ON DATABASE {database} TO {definer}",
+        "ALTER ROLE {definer} CREATEROLE",
+        "GRANT pg_write_server_files TO {definer}",
+        "CREATE SCHEMA owned_by_definer AUTHORIZATION {definer}",
+    ],
+)
+def test_security_definer_owner_with_other_write_paths(
+    private_layout: Layout, power: str
+) -> None:
+    definer = private_layout.db.role("def", attrs="NOLOGIN")
+    private_layout.run(
+        power + ";"
+        "CREATE FUNCTION public.act() RETURNS void LANGUAGE sql SECURITY DEFINER "
+        "AS 'SELECT';"
+        "ALTER FUNCTION public.act() OWNER TO {definer}",
+        definer=definer,
+        database=private_layout.db.name,
+    )
+
+    report = verify(private_layout.url, private_layout.role)
+
+    finding = only(report, "security_definer", "act()")
+    assert definer in finding.message
+    assert report.exit_code == 1
+
+
+def test_column_grant_option_is_reported_as_a_direct_grant(layout: Layout) -> None:
+    layout.run("GRANT SELECT (qty) ON app.item TO {role} WITH GRANT OPTION")
+
+    report = verify(layout.url, layout.role)
+
+    finding = only(report, "grant_option", "app.item")
+    assert 'REVOKE GRANT OPTION FOR SELECT ("qty") ON TABLE "app"."item"' in (
+        finding.fix
+    )
+    assert "inherited_write" not in codes(report)
+
+
+@pytest.mark.parametrize("valid_until", ["infinity", "2001-01-01"])
+def test_password_expiry_is_audited(layout: Layout, valid_until: str) -> None:
+    layout.db.execute(
+        sql.SQL("ALTER ROLE {} VALID UNTIL {}").format(
+            sql.Identifier(layout.role), sql.Literal(valid_until)
+        )
+    )
+
+    report = verify(layout.url, layout.role)
+
+    expired = [f for f in report.errors if f.code == "password_expired"]
+    assert len(expired) == (valid_until != "infinity")
+    if expired:
+        assert "VALID UNTIL" in expired[0].fix
+
+
+def test_connection_limit_zero_means_it_cannot_read(layout: Layout) -> None:
+    layout.run("ALTER ROLE {role} CONNECTION LIMIT 0")
+
+    report = verify(layout.url, layout.role)
+
+    assert only(report, "cannot_login").fix.endswith("CONNECTION LIMIT -1;")
+
+
 # -- errors the user can cause -----------------------------------------------------
 
 
@@ -614,29 +771,38 @@ def test_missing_schema_is_a_usage_error(layout: Layout) -> None:
 # -- query count ------------------------------------------------------------------
 
 
-def _statements_logged(db: TestDatabase, action: Any) -> int:
+def _statements_logged(db: TestDatabase, audit: Callable[[], Report]) -> int:
+    """Run *audit*; count the statements the server logged meanwhile."""
     log = db.server.log_path
     if log is None:
         pytest.skip(f"{db.server.name} does not expose its server log")
     start = log.stat().st_size
-    action()
-    # The server writes its log asynchronously from our point of view.
-    deadline = time.monotonic() + 5
-    while True:
+    report = audit()
+
+    def logged() -> int:
         with log.open("rb") as f:
             f.seek(start)
-            text = f.read().decode("utf-8", "replace")
-        count = text.count(" statement: ")
-        if count or time.monotonic() > deadline:
-            return count
+            return f.read().decode("utf-8", "replace").count(" statement: ")
+
+    # The server's log may trail our view by a moment: wait for the statements
+    # the report claims, then look once more for any it did not count.
+    deadline = time.monotonic() + 5
+    while logged() < report.queries and time.monotonic() < deadline:
         time.sleep(0.05)
+    time.sleep(0.2)
+    return logged()
+
+
+def audit(reports: list[Report], layout: Layout) -> Report:
+    reports.append(verify(layout.url, layout.role))
+    return reports[-1]
 
 
 def test_query_count_does_not_grow_with_tables(private_layout: Layout) -> None:
     reports: list[Report] = []
     small = _statements_logged(
         private_layout.db,
-        lambda: reports.append(verify(private_layout.url, private_layout.role)),
+        lambda: audit(reports, private_layout),
     )
     private_layout.run(
         """
@@ -651,7 +817,7 @@ def test_query_count_does_not_grow_with_tables(private_layout: Layout) -> None:
     )
     large = _statements_logged(
         private_layout.db,
-        lambda: reports.append(verify(private_layout.url, private_layout.role)),
+        lambda: audit(reports, private_layout),
     )
 
     assert small == large == reports[0].queries == reports[1].queries

@@ -25,8 +25,10 @@ builtin AS (
 SELECT
     t.oid AS role_oid,
     t.rolsuper, t.rolcreatedb, t.rolcreaterole, t.rolreplication,
-    t.rolbypassrls, t.rolcanlogin, t.rolinherit, t.rolvaliduntil,
-    t.rolconfig,
+    t.rolbypassrls, t.rolcanlogin, t.rolinherit, t.rolconnlimit, t.rolconfig,
+    -- As text: psycopg cannot load 'infinity' into a datetime.
+    t.rolvaliduntil::text AS valid_until,
+    coalesce(t.rolvaliduntil < pg_catalog.now(), false) AS expired,
     db.datname,
     pg_catalog.pg_get_userbyid(db.datdba) AS database_owner,
     pg_catalog.has_database_privilege(t.oid, db.oid, 'CONNECT') AS db_connect,
