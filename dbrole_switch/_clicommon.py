@@ -16,10 +16,13 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import click
+from psycopg import conninfo
 
-from dbrole_switch.errors import DbroleSwitchError
+from dbrole_switch.connection import describe
+from dbrole_switch.errors import ConnectionFailed, DbroleSwitchError
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 GENERATED_PASSWORD_BYTES = 24
 
@@ -51,10 +54,15 @@ def verbose_option(func: F) -> F:
     """``-v``: log each statement (passwords masked) on stderr."""
 
     def callback(ctx: click.Context, param: click.Parameter, value: int) -> int:
-        if value:
+        log = logging.getLogger("dbrole_switch")
+        if value and not any(
+            getattr(h, "dbrole_switch_cli", False) for h in log.handlers
+        ):
+            # The CLI is an application: it may configure the package logger,
+            # once, however many commands run in this process.
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(logging.Formatter("%(message)s"))
-            log = logging.getLogger("dbrole_switch")
+            handler.dbrole_switch_cli = True  # type: ignore[attr-defined]
             log.addHandler(handler)
             log.setLevel(logging.DEBUG)
         return value
@@ -88,17 +96,26 @@ def generate_password() -> str:
     return secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
 
 
+def has_terminal() -> bool:
+    """Whether a prompt can be shown; ``sys.stdin`` is None when stdin is closed."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def read_password(
     prompt: str,
     *,
     from_stdin: bool = False,
     generate: bool = False,
     confirm: bool = True,
+    alternatives: str = "--password-stdin or --generate-password",
 ) -> tuple[str, bool]:
     """Return ``(password, generated)`` from stdin, a generator, or a hidden prompt.
 
-    Raises :class:`click.UsageError` when stdin is closed, empty, or not a terminal
-    for a prompt.
+    Missing input (stdin closed or empty, no terminal for the prompt) is not a
+    mistake in the command line: it is a one-line error with exit code 1 that
+    names *alternatives*. Only conflicting flags are a usage error (exit 2)::
+
+        password, generated = read_password("Password for app_ro", generate=True)
     """
     if from_stdin and generate:
         raise click.UsageError(
@@ -109,19 +126,24 @@ def read_password(
         return generate_password(), True
 
     if from_stdin:
+        if sys.stdin is None:
+            raise click.ClickException(
+                "standard input is closed, so --password-stdin has no password to read"
+            )
         try:
             line = sys.stdin.readline()
         except (OSError, ValueError):
             line = ""
         password = line.rstrip("\r\n")
         if not password:
-            raise click.UsageError("--password-stdin: standard input gave no password")
+            raise click.ClickException(
+                "--password-stdin: standard input gave no password"
+            )
         return password, False
 
-    if not sys.stdin.isatty():
-        raise click.UsageError(
-            "no terminal to ask for the password; "
-            "use --password-stdin or --generate-password"
+    if not has_terminal():
+        raise click.ClickException(
+            f"no terminal to ask for the password; use {alternatives}"
         )
 
     try:
@@ -129,11 +151,46 @@ def read_password(
             prompt, hide_input=True, confirmation_prompt=confirm, err=True
         )
     except click.Abort:
-        raise click.UsageError("no password given") from None
+        raise click.ClickException("no password given") from None
     password = str(value)
     if not password:
-        raise click.UsageError("the password cannot be empty")
+        raise click.ClickException("the password cannot be empty")
     return password, False
+
+
+class AdminConnection:
+    """The admin connection string, completed with a prompted password if needed.
+
+    The password is added in memory only, never to argv, and asked for once even
+    when a command connects twice::
+
+        report = AdminConnection(url).call(lambda target: verify(target, "app_ro"))
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __repr__(self) -> str:
+        return f"<AdminConnection {describe(self.url)}>"
+
+    def call(self, func: Callable[[str], T]) -> T:
+        try:
+            return func(self.url)
+        except ConnectionFailed as exc:
+            # libpq's own wording when it had no password to send; a failure
+            # before the server was asked anything has no SQLSTATE.
+            if "no password supplied" not in str(exc):
+                raise
+            if not has_terminal():
+                raise ConnectionFailed(
+                    f"{exc}; with no terminal to ask for the admin password, set "
+                    "PGPASSWORD or put it in ~/.pgpass"
+                ) from None
+        password = click.prompt(
+            f"Password for {describe(self.url)}", hide_input=True, err=True
+        )
+        self.url = conninfo.make_conninfo(self.url, password=password)
+        return func(self.url)
 
 
 def emit_json(document: Mapping[str, Any]) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
+from dbrole_switch import settings as dbrole_settings
 from dbrole_switch.errors import ConfigurationError, DbroleSwitchError
 from dbrole_switch.settings import (
     READ_ONLY_VARIABLE,
@@ -57,6 +58,10 @@ def check_databases(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
         read_only = read_only_from_environment()
     except ConfigurationError as exc:
         return [Error(str(exc), id="dbrole_switch.E004")]
+
+    if dbrole_settings.last_decision is not None:
+        # configure_databases() ran; an explicit read_only= argument wins.
+        read_only = dbrole_settings.last_decision
 
     configured = [
         alias

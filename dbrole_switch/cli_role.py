@@ -7,31 +7,28 @@ stderr.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import click
-from psycopg import conninfo
 
 from dbrole_switch import provision as lib
 from dbrole_switch._clicommon import (
+    AdminConnection,
     cli_errors,
     database_url_option,
     emit_json,
+    has_terminal,
     json_option,
     password_options,
     read_password,
     verbose_option,
 )
 from dbrole_switch.connection import (
-    describe,
     make_url,
     parse,
     resolve_database_url,
 )
-from dbrole_switch.errors import ConnectionFailed
 
 T = TypeVar("T")
 
@@ -55,63 +52,6 @@ dry_run_option = click.option(
     is_flag=True,
     help="Print the SQL that would run (passwords masked) and change nothing.",
 )
-
-
-class _Admin:
-    """The admin connection string, completed with a prompted password if needed.
-
-    The password is added in memory only, never to argv, and asked for once even
-    when a command connects twice.
-    """
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def call(self, func: Callable[[str], T]) -> T:
-        try:
-            return func(self.url)
-        except ConnectionFailed as exc:
-            # libpq's own wording when it had no password to send; a failure before
-            # the server was asked anything has no SQLSTATE.
-            if "no password supplied" not in str(exc):
-                raise
-            if not _has_terminal():
-                raise ConnectionFailed(
-                    f"{exc}; with no terminal to ask for the admin password, set "
-                    "PGPASSWORD or put it in ~/.pgpass"
-                ) from None
-        password = click.prompt(
-            f"Password for {describe(self.url)}", hide_input=True, err=True
-        )
-        self.url = conninfo.make_conninfo(self.url, password=password)
-        return func(self.url)
-
-
-def _has_terminal() -> bool:
-    # Python has no sys.stdin at all when started with it closed (`<&-`).
-    return sys.stdin is not None and sys.stdin.isatty()
-
-
-def _password(
-    prompt: str, *, from_stdin: bool = False, generate: bool = False
-) -> tuple[str, bool]:
-    if from_stdin and generate:
-        raise click.UsageError(
-            "--password-stdin and --generate-password cannot be used together"
-        )
-
-    if sys.stdin is None and not generate:
-        raise click.ClickException(
-            "standard input is closed, so no password can be read: use "
-            "--generate-password, or give one on stdin with --password-stdin"
-        )
-
-    try:
-        return read_password(prompt, from_stdin=from_stdin, generate=generate)
-    except click.UsageError as exc:
-        # Missing input (no terminal, stdin closed) is not a mistake in the command
-        # line: one line and exit 1, without the usage banner.
-        raise click.ClickException(exc.format_message()) from None
 
 
 def _warn(result: lib.RoleResult) -> None:
@@ -247,13 +187,13 @@ def provision(
     password: str | None = None
     generated = False
     if password_stdin or generate_password:
-        password, generated = _password(
+        password, generated = read_password(
             f"Password for role {role}",
             from_stdin=password_stdin,
             generate=generate_password,
         )
 
-    admin = _Admin(url)
+    admin = AdminConnection(url)
 
     def run(password: str | None) -> lib.ProvisionResult:
         return admin.call(
@@ -280,7 +220,7 @@ def provision(
         except lib.PasswordRequired:
             # Only a role that does not exist yet needs one: ask now rather than
             # for every run against an existing role.
-            password, generated = _password(f"Password for new role {role}")
+            password, generated = read_password(f"Password for new role {role}")
             result = run(password)
 
     if as_json:
@@ -336,7 +276,7 @@ def drop(
     """
     url = resolve_database_url(database_url)
     if not (yes or dry_run):
-        if not _has_terminal():
+        if not has_terminal():
             raise click.ClickException(
                 "no terminal to confirm the drop: pass --yes (or --dry-run to see "
                 "what it would do)"
@@ -346,7 +286,7 @@ def drop(
         )
 
     with cli_errors():
-        result = _Admin(url).call(
+        result = AdminConnection(url).call(
             lambda target: lib.drop(target, role, dry_run=dry_run, templates=templates)
         )
 
@@ -407,13 +347,13 @@ def rotate_password(
         raise click.UsageError(_JSON_AND_GENERATE)
 
     url = resolve_database_url(database_url)
-    password, generated = _password(
+    password, generated = read_password(
         f"New password for role {role}",
         from_stdin=password_stdin,
         generate=generate_password,
     )
     with cli_errors():
-        result = _Admin(url).call(
+        result = AdminConnection(url).call(
             lambda target: lib.rotate_password(
                 target, role, password, dry_run=dry_run, templates=templates
             )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import click
 
 from dbrole_switch._clicommon import (
+    AdminConnection,
     cli_errors,
     database_url_option,
     emit_json,
@@ -58,13 +61,17 @@ def verify(
     """Audit ROLE: it must read everything it should and be able to write nothing.
 
     Errors are paths to change data, schema or privileges (role attributes,
-    memberships, write or grant privileges, CREATE on a schema or the database,
-    SECURITY DEFINER functions, foreign servers, owned objects) and tables, views
-    or sequences ROLE cannot read. Warnings change no data but are more than a
-    reader needs (the read-only default missing, temporary tables, large objects,
-    locks without a timeout, WAL messages). Each finding comes with its fix.
+    memberships, write or grant privileges on tables, sequences, large objects,
+    routines and types, CREATE on a schema or the database, SECURITY DEFINER
+    functions, superuser-only built-ins and parameters granted to it, foreign
+    servers, owned objects) and tables, views or sequences ROLE cannot read or
+    a login it cannot make. Warnings change no data but are more than a reader
+    needs (the read-only default missing, temporary tables, creating large
+    objects, locks without a timeout, WAL messages). Each finding comes with its
+    fix.
 
-    Exit status: 0 clean, 1 errors (or, with --strict, warnings), 2 usage error.
+    Exit status: 0 clean, 1 errors (or, with --strict, warnings or checks the
+    auditor could not run), 2 usage error.
 
     \b
     Example:
@@ -81,16 +88,21 @@ def verify(
             f"Password of {role} (for --probe)",
             from_stdin=password_stdin,
             confirm=False,
+            alternatives="--password-stdin",
         )
 
     with cli_errors():
-        report = run_verify(
-            resolve_database_url(database_url),
-            role,
-            schemas=list(schemas) or None,
-            probe=probe,
-            probe_password=password,
-            strict=strict,
+        # Asks for the admin password on the terminal when libpq had none, as
+        # the other commands do.
+        report = AdminConnection(resolve_database_url(database_url)).call(
+            lambda url: run_verify(
+                url,
+                role,
+                schemas=list(schemas) or None,
+                probe=probe,
+                probe_password=password,
+                strict=strict,
+            )
         )
 
     if as_json:
@@ -100,8 +112,25 @@ def verify(
     click.get_current_context().exit(report.exit_code)
 
 
-def _print_report(report: Report) -> None:
+# Prose is wrapped to fit a terminal; fixes are not, so they can be copied.
+WIDTH = 80
+
+
+def _echo_wrapped(text: str, indent: str = "", first: str | None = None) -> None:
     click.echo(
+        textwrap.fill(
+            text,
+            WIDTH,
+            initial_indent=indent if first is None else first,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    )
+
+
+def _print_report(report: Report) -> None:
+    _echo_wrapped(
         f"Role {report.role} in database {report.database} "
         f"(PostgreSQL {report.server_version}, audited by {report.auditor}; "
         f"schemas: {', '.join(report.schemas) or 'none'})"
@@ -113,14 +142,17 @@ def _print_report(report: Report) -> None:
         for finding in findings:
             _print_finding(finding, width)
     for item in report.not_checked:
-        click.echo(f"\nNOT CHECKED  {item.check}: {item.reason}")
+        click.echo()
+        _echo_wrapped(f"NOT CHECKED  {item.check}: {item.reason}", "    ", "")
     for note in report.notes:
-        click.echo(f"\nNote: {note.message}")
+        click.echo()
+        _echo_wrapped(f"Note: {note.message}")
     if report.probe is not None:
         permitted = [a for a in report.probe if a.outcome == "permitted"]
         unknown = [a for a in report.probe if a.outcome == "not checked"]
-        click.echo(
-            f"\nProbe: {len(report.probe)} write(s) tried as {report.role}, "
+        click.echo()
+        _echo_wrapped(
+            f"Probe: {len(report.probe)} write(s) tried as {report.role}, "
             f"{len(permitted)} got through, {len(unknown)} undecided; all rolled back."
         )
         for attempt in permitted + unknown:
@@ -130,8 +162,9 @@ def _print_report(report: Report) -> None:
             )
 
     verdict = "OK" if report.ok else "FAILED"
-    click.echo(
-        f"\n{verdict}: {len(report.errors)} error(s), {len(report.warnings)} "
+    click.echo()
+    _echo_wrapped(
+        f"{verdict}: {len(report.errors)} error(s), {len(report.warnings)} "
         f"warning(s), {len(report.not_checked)} not checked "
         f"({report.queries} catalog queries, {report.seconds:.2f} s)"
     )
@@ -139,7 +172,7 @@ def _print_report(report: Report) -> None:
 
 def _print_finding(finding: Finding, width: int) -> None:
     click.echo(f"{finding.severity:<8}  {finding.code:<{width}}  {finding.subject}")
-    click.echo(f"    {finding.message}")
+    _echo_wrapped(finding.message, "    ")
     for number, line in enumerate(finding.fix.splitlines()):
         click.echo(f"    {'fix: ' if number == 0 else '     '}{line}")
 

@@ -7,6 +7,7 @@ The connection target is resolved the way psql users expect: an explicit URL, th
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import psycopg
@@ -129,13 +130,12 @@ def connect(
 
 
 def _reason(exc: psycopg.OperationalError) -> str:
-    # libpq's message runs over several lines and repeats the address; its last
-    # meaningful line is the one a user can act on.
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    reason = lines[-1] if lines else "connection failed"
-    if reason.startswith("connection to server at"):
-        reason = reason.split(":", 1)[-1].strip() or reason
-    return reason.removeprefix("FATAL:").strip()
+    # libpq's message repeats the address we already name and adds a second line
+    # of advice; the first line's tail is the part a user can act on.
+    first = str(exc).strip().split("\n", 1)[0]
+    first = first.removeprefix("connection failed: ")
+    first = re.sub(r"^connection to server (at|on) .*? failed: ", "", first)
+    return first.replace("FATAL:", "").strip() or "connection failed"
 
 
 def scram_verifier(conn: psycopg.Connection[Any], role: str, password: str) -> str:

@@ -96,7 +96,7 @@ def writes(line: str) -> None:
             dbrole_switch.disable_writes(aliases)
     except DbroleSwitchError as exc:
         print(shell.one_line(exc), file=sys.stderr)
-    except KeyboardInterrupt:
+    except shell.CANCELLED:
         print(f"\n{shell.PREFIX} cancelled; nothing changed.", file=sys.stderr)
 
     for status in shell.status_lines():
@@ -132,7 +132,7 @@ class _Hooks:
         # IPython has a single slot for custom exception handlers: leave one that
         # someone else set alone, at the cost of the full tracebacks.
         if not ip.custom_exceptions:
-            ip.set_custom_exc((DbroleSwitchError, KeyboardInterrupt), _show)
+            ip.set_custom_exc((DbroleSwitchError, *shell.CANCELLED), _show)
             self.own_exceptions = True
 
     def uninstall(self) -> None:

@@ -138,7 +138,7 @@ class Session:
         if directory is not None and not (Path(directory) / template).is_file():
             directory = None
         try:
-            return _templates.load_statement(template, directory).format(**parts)
+            return _templates.load(template, directory).format(**parts)
         except (KeyError, IndexError, ValueError) as exc:
             raise UsageError(
                 f"template {template} in {directory} cannot be filled in ({exc!r}); "

@@ -42,6 +42,11 @@ ENGINES = {
 WRAPPED_ENGINES = frozenset(ENGINES.values())
 SUPPORTED = ("django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis")
 
+# What the latest configure_databases() call decided, so the system check can tell
+# "settings chose normal mode" (e.g. read_only=False for a one-off process) from
+# "settings never called us"; each call overwrites it.
+last_decision: bool | None = None
+
 _LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
 
 
@@ -99,8 +104,11 @@ def configure_databases(
             exempt=["analytics"],
         )
     """
+    global last_decision
+
     if read_only is None:
         read_only = read_only_from_environment()
+    last_decision = read_only
     if not read_only:
         if isinstance(databases, dict):
             return databases
@@ -165,6 +173,13 @@ def _read_only_settings(
             f"{READ_ONLY_VARIABLE} is on but DATABASES[{alias!r}] is not a PostgreSQL "
             f"database ({hint}); dbrole-switch supports {', '.join(SUPPORTED)}; "
             f"pass exempt=[{alias!r}] to configure_databases() to leave it as it is"
+        )
+
+    if not privileged.get("USER"):
+        raise ConfigurationError(
+            f"{READ_ONLY_VARIABLE} is on but DATABASES[{alias!r}] has no USER: name "
+            "the privileged role in its URL or settings, so that enable_writes() "
+            "can ask for its password and check who logged in"
         )
 
     if given is None:

@@ -148,10 +148,15 @@ def status_lines() -> list[str]:
     return lines
 
 
+#: What Ctrl-C (KeyboardInterrupt) or Ctrl-D (EOFError) at the password prompt
+#: raise.
+CANCELLED = (KeyboardInterrupt, EOFError)
+
+
 def one_line(exc: BaseException) -> str:
     """Return how a shell shows one of our errors: its class name and message."""
-    if isinstance(exc, KeyboardInterrupt):
-        return "KeyboardInterrupt: password prompt cancelled; writes stay disabled"
+    if isinstance(exc, CANCELLED):
+        return f"{type(exc).__name__}: password prompt cancelled; writes stay disabled"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -159,14 +164,14 @@ def shown_in_one_line(exc: BaseException | None) -> bool:
     """Whether a shell shows *exc* as :func:`one_line` rather than a traceback.
 
     True for our own errors, which say what happened and what to do in one line
-    (the ORM's stack above them would only bury it), and for Ctrl-C at the
-    password prompt, where the stack of ``getpass`` tells nobody anything.
+    (the ORM's stack above them would only bury it), and for Ctrl-C or Ctrl-D at
+    the password prompt, where the stack of ``getpass`` tells nobody anything.
     """
     from dbrole_switch.errors import DbroleSwitchError
 
     if isinstance(exc, DbroleSwitchError):
         return True
-    if not isinstance(exc, KeyboardInterrupt):
+    if not isinstance(exc, CANCELLED):
         return False
 
     tb = exc.__traceback__
@@ -285,17 +290,27 @@ class Console(code.InteractiveConsole):
             self.lapse.command_finished()
 
     def showtraceback(self) -> None:
-        exc = sys.exc_info()[1]
-        if exc is None or not shown_in_one_line(exc):
+        if not show_in_one_line(self.write):
             super().showtraceback()
-            return
 
-        # The traceback stays available to traceback.print_last().
-        sys.last_type, sys.last_value = type(exc), exc
-        sys.last_traceback = exc.__traceback__
-        if sys.version_info >= (3, 12):
-            sys.last_exc = exc
-        self.write(one_line(exc) + "\n")
+
+def show_in_one_line(write: Callable[[str], object]) -> bool:
+    """Write the exception being handled in one line, if it is one of ours.
+
+    For the ``showtraceback()`` of a ``code.InteractiveInterpreter``: returns
+    False, having written nothing, when the full traceback should be shown.
+    """
+    exc = sys.exc_info()[1]
+    if exc is None or not shown_in_one_line(exc):
+        return False
+
+    # The traceback stays available to traceback.print_last().
+    sys.last_type, sys.last_value = type(exc), exc
+    sys.last_traceback = exc.__traceback__
+    if sys.version_info >= (3, 12):
+        sys.last_exc = exc
+    write(one_line(exc) + "\n")
+    return True
 
 
 @contextlib.contextmanager
@@ -332,10 +347,6 @@ def plain_console(names: dict[str, Any]) -> Iterator[None]:
         for name, value in names.items():
             local.setdefault(name, value)
         console = Console(local, readfunc=readfunc, **kwargs)
-        if readfunc is None:
-            with contextlib.suppress(ImportError):
-                import readline  # noqa: F401  (line editing and history)
-
         print(line, flush=True)
         with marked_prompt():
             console.interact(banner, exitmsg)
@@ -353,8 +364,9 @@ def bpython_lapse() -> Iterator[None]:
 
     bpython has no hook for this: its curtsies front end builds one ``Interp``
     per session from its ``repl`` module, which is swapped for a subclass whose
-    ``runsource`` checks first. A bpython without that class keeps the marker
-    and the banner, without the lapse.
+    ``runsource`` checks first (and whose ``showtraceback`` shows our errors in
+    one line, as the other shells do). A bpython without that class keeps the
+    marker and the banner, without the lapse.
     """
     try:
         module: Any = importlib.import_module("bpython.curtsiesfrontend.repl")
@@ -378,6 +390,10 @@ def bpython_lapse() -> Iterator[None]:
                 return super().runsource(*args, **kwargs)
             finally:
                 lapse.command_finished()
+
+        def showtraceback(self) -> None:
+            if not show_in_one_line(self.write):
+                super().showtraceback()
 
     module.Interp = LapsingInterp
     try:

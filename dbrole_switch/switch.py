@@ -42,8 +42,10 @@ Refusals of the read-only role are turned into :class:`ReadOnlyError` only on th
 error path of Django's own error wrapper, so reads pay nothing.
 
 A dropped escalated session (the server restarted, a DBA ended it) ends the
-escalation for the whole process: the next query reconnects read-only, and the
-password must be given again.
+escalation for the whole process: the next query, or Django's health check
+(``CONN_HEALTH_CHECKS``), notices, the connection reconnects read-only, and the
+password must be given again. Exception: with ``OPTIONS["pool"]`` and health
+checks on, psycopg's pool replaces a dead connection by itself, still escalated.
 
 Limits: Python cannot wipe a string, so "forgetting" the password means dropping
 every reference we hold. Only asgiref's shared thread (used by a shell) is closed
@@ -71,6 +73,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db import utils as db_utils
 
 from dbrole_switch import state
+from dbrole_switch.backends.base import is_broken, release
 from dbrole_switch.errors import DbroleSwitchError, EscalationError, UsageError
 from dbrole_switch.settings import SETTINGS_KEY
 
@@ -328,12 +331,13 @@ def _verify(alias_state: AliasState, candidate: Escalation) -> Any:
         f"{alias_state.host}:{alias_state.port})"
     )
     pooled = bool(wrapper.settings_dict["OPTIONS"].get("pool"))
+    # The error is raised outside the except clauses, and the parameters are
+    # emptied: psycopg's connection errors keep the conninfo, password included,
+    # and tracebacks (error pages, error trackers) keep chained errors and locals.
+    failure = None
+    raw: Any = None
     try:
         raw = wrapper.dbrole_connect(params, pooled=pooled)
-    except wrapper.Database.Error as exc:
-        raise EscalationError(f"{what}: {_reason(exc)}; writes stay disabled") from None
-
-    try:
         with raw.cursor() as cursor:
             cursor.execute(
                 "SELECT current_user, current_setting('transaction_read_only')"
@@ -341,11 +345,17 @@ def _verify(alias_state: AliasState, candidate: Escalation) -> Any:
             user, read_only = cursor.fetchone()
         raw.rollback()
     except wrapper.Database.Error as exc:
-        raw.close()
-        raise EscalationError(f"{what}: {_reason(exc)}; writes stay disabled") from None
+        failure = _reason(exc)
     except BaseException:
-        raw.close()
+        if raw is not None:
+            raw.close()
         raise
+    finally:
+        params.clear()
+    if failure is not None:
+        if raw is not None:
+            raw.close()
+        raise EscalationError(f"{what}: {failure}; writes stay disabled")
 
     if user != alias_state.privileged_role or read_only != "off":
         raw.close()
@@ -431,11 +441,7 @@ def enable_writes(
     lapse_seconds = _lapse_seconds(lapse)
     pending = [alias for alias in targets if state.current(alias) is None]
     for alias in set(targets) - set(pending):
-        # Already escalated by another thread: this thread follows, if its
-        # read-only connection can be dropped without losing a transaction.
-        wrapper = _wrapper(alias)
-        if wrapper._dbrole_token is None and not _open_transaction(alias):
-            wrapper.close()
+        _follow(alias)
     for alias in pending:
         if _open_transaction(alias):
             raise EscalationError(
@@ -444,11 +450,12 @@ def enable_writes(
                 "stay disabled"
             )
 
-    # Asked before taking the lock: a prompt may wait for minutes, and other
-    # threads need the lock to fail closed when a connection drops.
     candidates: list[Escalation] = []
+    verified: list[tuple[Escalation, Any]] = []
     passwords: dict[tuple[str, str, str], str] = {}
     try:
+        # Asked before taking the lock: a prompt may wait for minutes, and other
+        # threads need the lock to fail closed when a connection drops.
         for alias in pending:
             alias_state = _alias_state(alias)
             key = (alias_state.privileged_role, alias_state.host, alias_state.port)
@@ -461,27 +468,41 @@ def enable_writes(
                     alias, alias_state.privileged_role, secret, lapse_seconds
                 )
             )
-    finally:
-        passwords.clear()
 
-    verified: list[tuple[Escalation, Any]] = []
-    with state.lock:
-        try:
+        with state.lock:
             for candidate in candidates:
                 if state.current(candidate.alias) is not None:
+                    # Another thread escalated while we asked: follow it.
+                    candidate.secret.forget()
+                    _follow(candidate.alias)
                     continue
                 raw = _verify(_alias_state(candidate.alias), candidate)
                 verified.append((candidate, raw))
-        except BaseException:
-            for candidate in candidates:
+            for candidate, raw in verified:
+                _switch_on(candidate, raw)
+    except BaseException:
+        for candidate in candidates:
+            if state.current(candidate.alias) is not candidate:
                 candidate.secret.forget()
-            for _candidate, raw in verified:
-                if raw is not None:
-                    raw.close()
-            raise
-
         for candidate, raw in verified:
-            _switch_on(candidate, raw)
+            if raw is not None and state.current(candidate.alias) is not candidate:
+                raw.close()
+        raise
+    finally:
+        # Tracebacks keep this frame's variables.
+        password = secret = None
+        passwords.clear()
+
+
+def _follow(alias: str) -> None:
+    """Drop this thread's read-only connection so that it follows the escalation.
+
+    Only when no transaction would be lost; otherwise the thread keeps its role
+    until its connection closes.
+    """
+    wrapper = _wrapper(alias)
+    if wrapper._dbrole_token is None and not _open_transaction(alias):
+        wrapper.close()
 
 
 def _switch_on(candidate: Escalation, raw: Any) -> None:
@@ -568,7 +589,7 @@ def _end_escalated_sessions(wrapper: Any, current: Escalation) -> None:
         wrapper.connection is not None
         and wrapper._dbrole_token == current.token
         and not _open_transaction(wrapper.alias)
-        and not _broken(wrapper.connection)
+        and not is_broken(wrapper.connection)
     )
     try:
         if own:
@@ -606,12 +627,6 @@ def _end_escalated_sessions(wrapper: Any, current: Escalation) -> None:
         if raw is not None and not own:
             with contextlib.suppress(Exception):
                 raw.close()
-
-
-def _broken(raw: Any) -> bool:
-    from dbrole_switch.backends.base import is_broken
-
-    return is_broken(raw)
 
 
 @contextlib.contextmanager
@@ -682,21 +697,15 @@ def connection_lost(wrapper: Any, exc: BaseException, traceback: Any) -> None:
     token = wrapper._dbrole_token
     wrapper._dbrole_token = None
     if not _open_transaction(wrapper.alias):
+        raw, wrapper.connection = wrapper.connection, None
         with contextlib.suppress(Exception):
-            wrapper.connection.close()
-        wrapper.connection = None
+            release(raw)
 
     if token is None:
         return
 
     reason = _reason(exc)
-    if token == state.current_token(wrapper.alias) and state.lock.acquire(timeout=10):
-        try:
-            current = state.current(wrapper.alias)
-            if current is not None and current.token == token:
-                _switch_off(current, f"connection lost: {reason}")
-        finally:
-            state.lock.release()
+    if end_lost_escalation(wrapper.alias, token, f"connection lost: {reason}"):
         raise WritesDisabledError(
             f"the connection of alias {wrapper.alias!r} was lost while writes were "
             f"enabled ({reason}); writes are disabled again: call "
@@ -707,6 +716,23 @@ def connection_lost(wrapper: Any, exc: BaseException, traceback: Any) -> None:
         f"writes on alias {wrapper.alias!r} were disabled while this statement ran "
         f"({reason}); it did not complete"
     ).with_traceback(traceback) from exc
+
+
+def end_lost_escalation(alias: str, token: str, why: str) -> bool:
+    """End escalation *token* of *alias*, one of whose sessions died.
+
+    Returns False when that escalation had already ended.
+    """
+    if token != state.current_token(alias) or not state.lock.acquire(timeout=10):
+        return False
+
+    try:
+        current = state.current(alias)
+        if current is not None and current.token == token:
+            _switch_off(current, why)
+    finally:
+        state.lock.release()
+    return True
 
 
 def _reset_on_settings_change(*, setting: str, **kwargs: Any) -> None:

@@ -40,8 +40,17 @@ def read_text(name: str, directory: str | Path | None = None) -> str:
 
 
 def load(name: str, directory: str | Path | None = None) -> sql.SQL:
-    """Return template *name* as ``sql.SQL``, ready for ``.format(...)``."""
-    return sql.SQL(read_text(name, directory))
+    """Return template *name* as ``sql.SQL`` without its ``--`` header.
+
+    The header is dropped before anything is filled in: a placeholder inside a
+    ``--`` comment would end the comment at any newline in the value::
+
+        load("provision/grant_usage.sql").format(schema=..., role=...)
+    """
+    lines = read_text(name, directory).splitlines(keepends=True)
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
+        lines.pop(0)
+    return sql.SQL("".join(lines).strip())
 
 
 def render(
@@ -54,18 +63,3 @@ def render(
         render("provision/create_role.sql", role=sql.Identifier("app_ro"))
     """
     return load(name, directory).format(**params)
-
-
-def load_statement(name: str, directory: str | Path | None = None) -> sql.SQL:
-    """Return template *name* as ``sql.SQL`` without its leading ``--`` header.
-
-    For statements that are printed (``--dry-run``, ``-v``) and for safety: a
-    placeholder filled in inside a ``--`` comment would end the comment at any
-    newline in the value, so headers are never rendered::
-
-        load_statement("provision/grant_usage.sql").format(schema=..., role=...)
-    """
-    lines = read_text(name, directory).splitlines(keepends=True)
-    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
-        lines.pop(0)
-    return sql.SQL("".join(lines).strip())

@@ -294,7 +294,7 @@ def render(name: str, /, **params: sql.Composable) -> sql.Composed:
     The header names the placeholders; filling them in there would let a value
     with a newline (a role name can hold one) end the comment and become SQL.
     """
-    return templates.load_statement(name).format(**params)
+    return templates.load(name).format(**params)
 
 
 class _Audit:
@@ -459,7 +459,13 @@ class _Audit:
                 self.fix("valid_until.sql", role=self.role_id)
                 + "\nor: "
                 + shlex.join(
-                    ["dbrole-switch", "provision", self.role, "--valid-until", "TIMESTAMP"]
+                    [
+                        "dbrole-switch",
+                        "provision",
+                        self.role,
+                        "--valid-until",
+                        "TIMESTAMP",
+                    ]
                 ),
             )
         self.add(
@@ -834,13 +840,37 @@ class _Audit:
             if row["can_write"]:
                 self.relation_writes(row, name, kind, inherited)
             grantable = [p for p in row["grantable"] if p in row["direct_grantable"]]
-            if row["can_grant"] and len(grantable) < len(row["grantable"]):
+            columns: dict[str, list[str]] = {}
+            for item in row["direct_column_grantable"]:
+                privilege, _, column = item.partition(":")
+                if privilege not in grantable:
+                    columns.setdefault(privilege, []).append(column)
+            explained = {*grantable, *columns}
+            if row["can_grant"] and explained < set(row["grantable"]):
                 # Grant options no direct grant explains come from a role the
                 # audited role belongs to (typically the owner): one finding.
                 privs = tuple(
-                    f"grant {p}" for p in row["grantable"] if p not in grantable
+                    f"grant {p}" for p in row["grantable"] if p not in explained
                 )
                 inherited.setdefault(privs, []).append(name)
+            for privilege, names in sorted(columns.items()):
+                self.add(
+                    "grant_option",
+                    ERROR,
+                    name,
+                    f"role {self.role} can grant {privilege} on column(s) "
+                    f"{', '.join(self.shown(c) for c in sorted(names))} of {kind} "
+                    f"{name} to others (WITH GRANT OPTION)",
+                    self.fix(
+                        "revoke_column_grant_option.sql",
+                        privilege=self.keywords([privilege]),
+                        columns=sql.SQL(", ").join(
+                            self.ident(c) for c in sorted(names)
+                        ),
+                        name=self.ident(row["nspname"], row["relname"]),
+                        grantees=self.role_id,
+                    ),
+                )
             if row["can_grant"] and grantable:
                 self.add(
                     "grant_option",
@@ -1084,7 +1114,7 @@ class _Audit:
             # An oid: digits only, checked because it is spliced in as SQL.
             name: sql.Composable = sql.SQL(str(int(row["object"])))
         elif kind in ("function", "procedure", "type"):
-            # regprocedure and regtype output, quoted by PostgreSQL itself.
+            # pg_identify_object's identity, quoted by PostgreSQL itself.
             name = sql.SQL(row["object"])
         else:
             name = self.ident(row["object"])
@@ -1114,14 +1144,15 @@ class _Audit:
 
     def builtin_function(self, row: dict[str, Any]) -> None:
         signature = row["object"]
-        name = signature.split("(", 1)[0]
+        name = signature.split("(", 1)[0].removeprefix("pg_catalog.")
         observes = name.startswith(OBSERVING_BUILTIN_PREFIXES)
         self.add(
             "builtin_function",
             WARNING if observes else ERROR,
             signature,
-            f"role {self.role} can execute {signature}, which PostgreSQL keeps for "
-            f"superusers unless granted; it was granted to {row['grantee']}"
+            f"role {self.role} can execute {signature}, which PostgreSQL (or the "
+            "extension that defines it) keeps from PUBLIC; it was granted to "
+            f"{row['grantee']}"
             + ("" if observes else ": it acts on the server beyond reading"),
             self.revoke_other(row, self.grantee_named(row["grantee"])),
         )
@@ -1158,7 +1189,7 @@ class _Audit:
             self.add(
                 "large_object_write",
                 ERROR,
-                f"{len(oids)} large object(s)",
+                f"large object(s) {shown}",
                 f"role {self.role} can change large object(s) {shown}{through} "
                 "(UPDATE: lo_put, lowrite, lo_truncate)",
                 self.fix(

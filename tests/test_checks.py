@@ -27,6 +27,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 
 from dbrole_switch import checks  # noqa: E402
+from dbrole_switch import settings as dbrole_settings  # noqa: E402
 
 
 def ids(messages: list[Any]) -> list[str]:
@@ -90,12 +91,31 @@ def test_read_only_mode_without_configure_databases_is_an_error(
     override: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DJANGO_READ_ONLY", "yes")
+    monkeypatch.setattr(dbrole_settings, "last_decision", None)
     override(DATABASES={"default": {"ENGINE": "django.db.backends.postgresql"}})
 
     messages = checks.check_databases()
 
     assert ids(messages) == ["dbrole_switch.E001"]
     assert "configure_databases" in messages[0].msg
+
+
+def test_settings_that_chose_normal_mode_explicitly_pass(
+    override: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A one-off process (e.g. a platform's run dyno) may pass read_only=False
+    # while DJANGO_READ_ONLY is set for the rest of the deployment.
+    monkeypatch.setenv("DJANGO_READ_ONLY", "yes")
+    monkeypatch.setattr(dbrole_settings, "last_decision", None)
+    databases = dbrole_settings.configure_databases(
+        {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "app"}},
+        read_only=False,
+    )
+    override(DATABASES=databases)
+
+    messages = checks.check_databases()
+
+    assert messages == []
 
 
 def test_read_only_mode_set_up_by_configure_databases_passes(
@@ -106,7 +126,13 @@ def test_read_only_mode_set_up_by_configure_databases_passes(
     monkeypatch.setenv("DJANGO_READ_ONLY", "1")
     override(
         DATABASES=dbrole_switch.configure_databases(
-            {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "x"}},
+            {
+                "default": {
+                    "ENGINE": "django.db.backends.postgresql",
+                    "NAME": "x",
+                    "USER": "app",
+                }
+            },
             read_only_urls={"default": "postgresql://ro:pw@/x"},
         )
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -337,9 +338,9 @@ def test_rotate_password_generated_and_from_stdin(
         psycopg.connect(url.group(1))
 
 
-def test_drop_of_a_role_used_in_another_database_exits_1(
-    runner: CliRunner, table: TestDatabase
-) -> None:
+@contextlib.contextmanager
+def provisioned_in_two_databases(table: TestDatabase) -> Iterator[tuple[str, str]]:
+    """A role provisioned in *table* and in a second database, and that database."""
     role = table.role("ro")
     other = table.role("t")  # a unique name, used here for a database
     table.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(other)))
@@ -347,12 +348,18 @@ def test_drop_of_a_role_used_in_another_database_exits_1(
     try:
         provision(table.url, role, password=PASSWORD)
         provision(other_url, role)
-
-        result = invoke(runner, table, "drop", role, "--yes")
+        yield role, other
     finally:
         table.execute(
             sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(other))
         )
+
+
+def test_drop_of_a_role_used_in_another_database_exits_1(
+    runner: CliRunner, table: TestDatabase
+) -> None:
+    with provisioned_in_two_databases(table) as (role, other):
+        result = invoke(runner, table, "drop", role, "--yes")
 
     assert result.exit_code == 1
     assert "revoke: database" in result.stdout
@@ -362,19 +369,8 @@ def test_drop_of_a_role_used_in_another_database_exits_1(
 def test_drop_dry_run_says_the_role_would_be_kept(
     runner: CliRunner, table: TestDatabase
 ) -> None:
-    role = table.role("ro")
-    other = table.role("t")  # a unique name, used here for a database
-    table.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(other)))
-    other_url = table.server.url_for(*table._superuser(), dbname=other)
-    try:
-        provision(table.url, role, password=PASSWORD)
-        provision(other_url, role)
-
+    with provisioned_in_two_databases(table) as (role, other):
         result = invoke(runner, table, "drop", role, "--dry-run")
-    finally:
-        table.execute(
-            sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(other))
-        )
 
     assert result.exit_code == 0
     assert "DROP ROLE" not in result.stdout

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -12,6 +16,7 @@ from psycopg.conninfo import conninfo_to_dict
 from test_verify import Layout, build_layout, shared_database
 
 from dbrole_switch.cli import main
+from dbrole_switch.connection import without_password
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +32,7 @@ def layout(shared_db: tuple[TestDatabase, str]) -> Layout:
 
 
 def run(
-    *args: str, input: str | None = None, env: dict[str, str] | None = None
+    *args: str, input: str | None = None, env: dict[str, str | None] | None = None
 ) -> Result:
     return CliRunner().invoke(main, ["verify", *args], input=input, env=env)
 
@@ -140,7 +145,8 @@ def test_probe_text_output_summarises_the_attempts(layout: Layout) -> None:
     )
 
     assert result.exit_code == 0, result.output
-    assert "got through" in result.stdout and "all rolled back" in result.stdout
+    text = " ".join(result.stdout.split())
+    assert "got through" in text and "all rolled back" in text
 
 
 def test_missing_role_is_one_line_and_exit_1(db: TestDatabase) -> None:
@@ -177,11 +183,15 @@ def test_usage_errors_exit_2(args: list[str], message: str) -> None:
     assert message in result.stderr
 
 
-def test_probe_without_a_terminal_or_stdin_is_a_usage_error() -> None:
+def test_probe_without_a_terminal_or_stdin_is_a_one_line_error() -> None:
     result = run("app_ro", "--database-url", "postgresql://u@127.0.0.1:1/x", "--probe")
 
-    assert result.exit_code == 2
-    assert "--password-stdin" in result.stderr
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: no terminal to ask for the password; use --password-stdin"
+    ]
+    # --generate-password belongs to provision: verify has no such option.
+    assert "--generate-password" not in result.stderr
 
 
 def test_help_ends_with_an_example() -> None:
@@ -191,3 +201,81 @@ def test_help_ends_with_an_example() -> None:
     help_text = result.stdout.split("Options:")[0].rstrip()
     assert help_text.splitlines()[-2].strip() == "Example:"
     assert help_text.splitlines()[-1].strip().startswith("dbrole-switch verify ")
+
+
+def test_text_report_reads_at_80_columns(layout: Layout) -> None:
+    layout.run("GRANT UPDATE (qty) ON app.item TO {role}")
+
+    result = run(layout.role, "--database-url", layout.url)
+
+    prose = [
+        line
+        for line in result.stdout.splitlines()
+        if not line.lstrip().startswith(("fix:", "REVOKE", "ALTER", "GRANT", "or:"))
+    ]
+    assert result.exit_code == 1
+    assert [line for line in prose if len(line) > 80] == []
+    assert "UPDATE on column(s) qty" in " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize("args", [["--probe"], ["--probe", "--password-stdin"]])
+def test_probe_with_stdin_closed_is_a_one_line_error(
+    layout: Layout, args: list[str]
+) -> None:
+    # A shell's `<&-` starts the process without file descriptor 0, and Python
+    # then has no sys.stdin at all.
+    command = str(Path(sys.executable).with_name("dbrole-switch"))
+
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$0" "$@" <&-', command, "verify", layout.role, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": layout.url},
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: ")
+    assert "--password-stdin" in line
+    assert "--generate-password" not in line
+
+
+def test_asks_for_the_admin_password_on_a_terminal(
+    layout: Layout, needs_password_auth: None, tmp_path: Path
+) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    env = {
+        **os.environ,
+        "DATABASE_URL": without_password(layout.url),
+        "PGPASSFILE": str(tmp_path / "none"),
+    }
+    env.pop("PGPASSWORD", None)
+    admin_password = str(conninfo_to_dict(layout.url)["password"])
+    command = str(Path(sys.executable).with_name("dbrole-switch"))
+
+    child = pexpect.spawn(
+        command, ["verify", layout.role], env=env, encoding="utf-8", timeout=30
+    )
+    child.expect("Password for ")
+    child.sendline(admin_password)
+    child.expect(pexpect.EOF)
+    child.close()
+    output = child.before or ""
+
+    assert child.exitstatus == 0, output
+    assert "OK: 0 error(s)" in output
+    assert admin_password not in output
+
+
+def test_no_admin_password_and_no_terminal_is_one_line(
+    layout: Layout, needs_password_auth: None, tmp_path: Path
+) -> None:
+    env = {"PGPASSFILE": str(tmp_path / "none"), "PGPASSWORD": None}
+
+    result = run(layout.role, "--database-url", without_password(layout.url), env=env)
+
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "set PGPASSWORD or put it in ~/.pgpass" in result.stderr

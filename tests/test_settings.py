@@ -212,6 +212,20 @@ def test_the_privileged_role_cannot_be_the_read_only_role() -> None:
         )
 
 
+def test_privileged_settings_without_a_role_are_refused() -> None:
+    # Escalation asks for the privileged role's password by name, then checks
+    # that it logged in as that role: with no USER it could do neither.
+    with pytest.raises(ConfigurationError) as caught:
+        configure_databases(
+            {"default": privileged("postgresql://db.internal/shop")},
+            read_only=True,
+            read_only_urls={"default": READ_ONLY},
+        )
+
+    assert "DATABASES['default']" in str(caught.value)
+    assert "USER" in str(caught.value)
+
+
 def test_a_read_only_url_without_a_role_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="no user name"):
         configure_databases(

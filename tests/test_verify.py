@@ -301,12 +301,12 @@ def test_6_security_definer_function_executable_by_public(
 
     report = verify(private_layout.url, private_layout.role)
 
-    finding = only(report, "security_definer", "app.add_item(text)")
+    finding = only(report, "security_definer", "app.add_item(pg_catalog.text)")
     assert (
         private_layout.owner in finding.message and "through PUBLIC" in finding.message
     )
     assert finding.fix.startswith(
-        "REVOKE EXECUTE ON FUNCTION app.add_item(text) FROM PUBLIC"
+        "REVOKE EXECUTE ON ROUTINE app.add_item(pg_catalog.text) FROM PUBLIC"
     )
     assert report.exit_code == 1
 
@@ -609,18 +609,26 @@ def test_update_on_a_large_object(private_layout: Layout, grantee: str) -> None:
 def test_parameter_privileges(private_layout: Layout, pg_server: Server) -> None:
     if pg_server.version < 15:
         pytest.skip("GRANT ... ON PARAMETER exists from PostgreSQL 15")
+    # Parameter privileges are cluster-wide: undo them for the other tests.
+    grants = [
+        "SET ON PARAMETER lo_compat_privileges {} PUBLIC, {role}",
+        "ALTER SYSTEM ON PARAMETER work_mem {} {role}",
+        "SET ON PARAMETER log_statement {} {role}",
+    ]
     private_layout.run(
-        "GRANT SET ON PARAMETER lo_compat_privileges TO PUBLIC;"
-        "GRANT ALTER SYSTEM ON PARAMETER work_mem TO {role};"
-        "GRANT SET ON PARAMETER log_statement TO {role}"
+        ";".join(f"GRANT {g.format('TO', role='{role}')}" for g in grants)
     )
-
-    report = verify(private_layout.url, private_layout.role)
+    try:
+        report = verify(private_layout.url, private_layout.role)
+    finally:
+        private_layout.run(
+            ";".join(f"REVOKE {g.format('FROM', role='{role}')}" for g in grants)
+        )
 
     lo_compat = only(report, "parameter", "lo_compat_privileges")
     assert lo_compat.severity == "error" and "large object" in lo_compat.message
     assert lo_compat.fix.startswith(
-        "REVOKE SET ON PARAMETER lo_compat_privileges FROM PUBLIC"
+        'REVOKE SET ON PARAMETER "lo_compat_privileges" FROM PUBLIC'
     )
     assert only(report, "parameter", "work_mem").severity == "error"
     assert only(report, "parameter", "log_statement").severity == "warning"
@@ -632,18 +640,35 @@ def test_extra_grant_on_a_superuser_only_builtin(layout: Layout) -> None:
 
     report = verify(layout.url, layout.role)
 
-    finding = only(report, "builtin_function", "lo_import(text)")
+    signature = "pg_catalog.lo_import(pg_catalog.text)"
+    finding = only(report, "builtin_function", signature)
     assert finding.severity == "error"
     assert finding.fix == (
-        f'REVOKE EXECUTE ON FUNCTION lo_import(text) FROM "{layout.role}";'
+        f'REVOKE EXECUTE ON ROUTINE {signature} FROM "{layout.role}";'
     )
+
+
+def test_extra_grant_on_an_extension_function(private_layout: Layout) -> None:
+    try:
+        private_layout.run("CREATE EXTENSION dblink")
+    except (psycopg.errors.UndefinedFile, psycopg.errors.FeatureNotSupported):
+        pytest.skip("this PostgreSQL installation has no dblink extension")
+    # dblink_connect_u connects without a password check: the extension keeps
+    # it from PUBLIC for that reason.
+    private_layout.run("GRANT EXECUTE ON FUNCTION dblink_connect_u(text) TO {role}")
+
+    report = verify(private_layout.url, private_layout.role)
+
+    finding = only(report, "builtin_function")
+    assert finding.subject.startswith("public.dblink_connect_u(")
+    assert finding.severity == "error"
 
 
 @pytest.mark.parametrize(
     ("kind", "setup", "subject"),
     [
         (
-            "FUNCTION",
+            "ROUTINE",
             "CREATE FUNCTION public.one() RETURNS int LANGUAGE sql AS 'SELECT 1';"
             "GRANT EXECUTE ON FUNCTION public.one() TO {role} WITH GRANT OPTION",
             "function public.one()",
@@ -675,7 +700,8 @@ def test_grant_options_on_other_objects(
     report = verify(private_layout.url, private_layout.role)
 
     finding = only(report, "grant_option", subject)
-    assert finding.fix.startswith(f"REVOKE GRANT OPTION FOR ") and kind in finding.fix
+    assert finding.fix.startswith("REVOKE GRANT OPTION FOR ")
+    assert f" ON {kind} " in finding.fix
     assert report.exit_code == 1
 
 
@@ -705,7 +731,7 @@ def test_security_definer_owner_with_other_write_paths(
 
     report = verify(private_layout.url, private_layout.role)
 
-    finding = only(report, "security_definer", "act()")
+    finding = only(report, "security_definer", "public.act()")
     assert definer in finding.message
     assert report.exit_code == 1
 
@@ -744,6 +770,18 @@ def test_connection_limit_zero_means_it_cannot_read(layout: Layout) -> None:
     report = verify(layout.url, layout.role)
 
     assert only(report, "cannot_login").fix.endswith("CONNECTION LIMIT -1;")
+
+
+def test_insert_on_an_information_schema_table(private_layout: Layout) -> None:
+    private_layout.run("GRANT INSERT ON information_schema.sql_features TO {role}")
+
+    report = verify(private_layout.url, private_layout.role)
+
+    finding = only(report, "table_write", "information_schema.sql_features")
+    assert finding.fix.startswith(
+        'REVOKE INSERT ON TABLE "information_schema"."sql_features"'
+    )
+    assert "unreadable" not in codes(report)
 
 
 # -- errors the user can cause -----------------------------------------------------

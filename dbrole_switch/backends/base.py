@@ -1,6 +1,6 @@
 """What dbrole-switch adds to Django's PostgreSQL and PostGIS database wrappers.
 
-Four small overrides, none of them on the path a read takes once connected:
+Five small overrides, none of them on the path a read takes once connected:
 
 - ``get_connection_params()``: while the alias is escalated, new connections log in
   as the privileged role, with the password held by the switch (never in
@@ -16,6 +16,8 @@ Four small overrides, none of them on the path a read takes once connected:
 - ``wrap_database_errors``: only when a statement fails, turn a refusal of the
   read-only role (SQLSTATE 25006 or 42501) into :class:`ReadOnlyError`, and close
   a connection the server dropped so that the next query reconnects.
+- ``is_usable()`` (Django's health checks): a dropped escalated session ends the
+  escalation, as a failed statement does, instead of being replaced quietly.
 """
 
 from __future__ import annotations
@@ -60,6 +62,17 @@ def is_broken(raw: Any) -> bool:
 
     closed = getattr(raw, "closed", False)
     return bool(getattr(raw, "broken", False) or closed)
+
+
+def release(raw: Any) -> None:
+    """Close a driver connection, or give it back to the pool it came from."""
+    # A pooled connection closed behind the pool's back still counts against
+    # the pool's max_size: after a few dropped sessions no connection is left.
+    pool = getattr(raw, "_pool", None)
+    if pool is not None:
+        pool.putconn(raw)
+    else:
+        raw.close()
 
 
 def reported_application_name(raw: Any) -> str | None:
@@ -162,11 +175,9 @@ class SwitchMixin(_Base):
 
             # A switch happened while we connected: this session has the wrong
             # role. Drop it (and a pool created with the old credentials).
+            release(raw)
             if getattr(self, "pool", None):  # Django 5.1+
-                raw._pool.putconn(raw)
                 self.close_pool()
-            else:
-                raw.close()
             conn_params = self.get_connection_params()
 
         from dbrole_switch.switch import WritesDisabledError
@@ -175,6 +186,18 @@ class SwitchMixin(_Base):
             f"alias {self.alias!r} kept switching between read-only and writable "
             "while connecting; try again"
         )
+
+    def is_usable(self) -> bool:
+        # Django's health checks (CONN_HEALTH_CHECKS) replace a dead connection
+        # quietly; a dead escalated session must end the escalation instead, as
+        # a failed query does.
+        usable: bool = super().is_usable()
+        token = self._dbrole_token
+        if not usable and token is not None and is_broken(self.connection):
+            from dbrole_switch.switch import end_lost_escalation
+
+            end_lost_escalation(self.alias, token, "connection lost (health check)")
+        return usable
 
     def ensure_connection(self) -> None:
         token = self._dbrole_token

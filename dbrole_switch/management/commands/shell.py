@@ -15,9 +15,11 @@ import select
 import sys
 from typing import Any
 
+from django.core.management import CommandError
 from django.core.management.commands import shell as django_shell
 
 from dbrole_switch import shell
+from dbrole_switch.errors import DbroleSwitchError
 
 # Django 5.2 added automatic imports (``get_auto_imports`` / ``get_namespace``).
 _AUTO_IMPORTS = hasattr(django_shell.Command, "get_auto_imports")
@@ -44,14 +46,22 @@ class Command(django_shell.Command):
         return names
 
     def handle(self, **options: Any) -> None:
-        if not _AUTO_IMPORTS and (options["command"] or _stdin_has_code()):
-            # Django 4.2 runs -c and piped code with its module's globals only.
-            source = options["command"] or sys.stdin.read()
-            namespace = {**vars(django_shell), **self.get_namespace(**options)}
-            exec(source, namespace)  # noqa: S102  (running the user's code is the job)
-            return
+        try:
+            if not _AUTO_IMPORTS and (options["command"] or _stdin_has_code()):
+                # Django 4.2 runs -c and piped code with its module's globals
+                # only. Running the user's code is the job here.
+                source = options["command"] or sys.stdin.read()
+                namespace = {**vars(django_shell), **self.get_namespace(**options)}
+                exec(source, namespace)  # noqa: S102
+                return
 
-        super().handle(**options)
+            super().handle(**options)
+        except (DbroleSwitchError, *shell.CANCELLED) as exc:
+            # Reached from -c and piped code only (the interactive shells show
+            # their own errors): one line that says what to do, and exit 1.
+            if not shell.shown_in_one_line(exc):
+                raise
+            raise CommandError(shell.one_line(exc)) from exc
 
     def ipython(self, options: dict[str, Any]) -> None:
         from IPython import start_ipython

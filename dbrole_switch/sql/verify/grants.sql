@@ -1,10 +1,11 @@
 -- verify/grants.sql: grants outside relations, schemas and the database that let
 -- the audited role change data or pass privileges on: UPDATE on large objects,
 -- grant options on routines, types, languages and large objects, and EXECUTE on
--- built-in functions that initdb keeps from PUBLIC (lo_import, lo_export,
--- replication origins, ...) granted since. ACLs are expanded here because no
--- privilege function covers large objects before PostgreSQL 17, and none tells
--- a grant made since initdb (pg_init_privs) from one it made.
+-- functions that initdb or their extension's script keeps from PUBLIC
+-- (lo_import, lo_export, replication origins, dblink_connect_u, ...) granted
+-- since. ACLs are expanded here because no privilege function covers large
+-- objects before PostgreSQL 17, and none tells a grant made since initdb or
+-- CREATE EXTENSION (pg_init_privs) from one they made.
 -- Placeholders:
 --   {role}        the role's name (Literal)
 --   {parameters}  verify/grants_parameters.sql on PostgreSQL 15+ (which added
@@ -19,11 +20,16 @@ acl (objtype, object, owner, entry) AS (
     WHERE l.lomacl IS NOT NULL
     UNION ALL
     SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END,
-           p.oid::regprocedure::text, p.proowner, pg_catalog.aclexplode(p.proacl)
+           (pg_catalog.pg_identify_object(
+               'pg_catalog.pg_proc'::regclass, p.oid, 0)).identity,
+           p.proowner, pg_catalog.aclexplode(p.proacl)
     FROM pg_catalog.pg_proc AS p
     WHERE p.proacl IS NOT NULL
     UNION ALL
-    SELECT 'type', y.oid::regtype::text, y.typowner, pg_catalog.aclexplode(y.typacl)
+    SELECT 'type',
+           (pg_catalog.pg_identify_object(
+               'pg_catalog.pg_type'::regclass, y.oid, 0)).identity,
+           y.typowner, pg_catalog.aclexplode(y.typacl)
     FROM pg_catalog.pg_type AS y
     WHERE y.typacl IS NOT NULL
     UNION ALL
@@ -49,7 +55,9 @@ WHERE (a.entry).is_grantable
   AND (a.entry).grantee = t.oid
   AND a.owner <> t.oid
 UNION ALL
-SELECT 'builtin_function', 'function', p.oid::regprocedure::text, 'EXECUTE',
+SELECT 'builtin_function', 'function',
+       (pg_catalog.pg_identify_object(
+           'pg_catalog.pg_proc'::regclass, p.oid, 0)).identity, 'EXECUTE',
        CASE WHEN e.grantee = 0 THEN 'PUBLIC'
             ELSE pg_catalog.pg_get_userbyid(e.grantee)::text END
 FROM pg_catalog.pg_proc AS p
@@ -58,8 +66,7 @@ JOIN pg_catalog.pg_init_privs AS i
  AND i.objsubid = 0
 CROSS JOIN target AS t
 CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) AS e
-WHERE p.pronamespace = 'pg_catalog'::regnamespace
-  AND e.privilege_type = 'EXECUTE'
+WHERE e.privilege_type = 'EXECUTE'
   AND (e.grantee = 0 OR pg_catalog.pg_has_role(t.oid, e.grantee, 'USAGE'))
   AND NOT EXISTS (
       SELECT FROM pg_catalog.aclexplode(i.initprivs) AS x

@@ -18,15 +18,19 @@ rel AS MATERIALIZED (
     SELECT
         c.oid, n.nspname, c.relname, c.relkind, c.relowner, t.oid AS roleid,
         CASE
-            WHEN {schemas}::text[] IS NULL THEN true
+            WHEN {schemas}::text[] IS NULL THEN
+                n.nspname <> 'information_schema'
             ELSE n.nspname = ANY ({schemas}::text[])
         END AS audited
     FROM pg_catalog.pg_class AS c
     JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
     CROSS JOIN target AS t
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+      -- information_schema is not audited for coverage but is for writes: its
+      -- tables take grants like any other. pg_catalog is left out: initdb
+      -- itself lets PUBLIC UPDATE pg_settings (a session SET), and PostgreSQL
+      -- refuses writes to its catalogs whatever the grants.
       AND n.nspname NOT LIKE 'pg\_%'
-      AND n.nspname <> 'information_schema'
       AND c.relowner <> t.oid
 ),
 column_acl AS MATERIALIZED (
@@ -119,6 +123,12 @@ SELECT
         WHERE c.can_grant AND k.oid = c.oid AND e.grantee = c.roleid
           AND e.is_grantable
     ) AS direct_grantable,
+    ARRAY(
+        SELECT DISTINCT e.privilege_type::text || ':' || a.attname
+        FROM pg_catalog.pg_attribute AS a, pg_catalog.aclexplode(a.attacl) AS e
+        WHERE c.can_grant AND a.attrelid = c.oid AND a.attnum > 0
+          AND NOT a.attisdropped AND e.grantee = c.roleid AND e.is_grantable
+    ) AS direct_column_grantable,  -- 'PRIVILEGE:column name'
     ARRAY(
         SELECT p || ':' || a.attname
         FROM pg_catalog.unnest(ARRAY['INSERT', 'UPDATE', 'REFERENCES']) AS p,
