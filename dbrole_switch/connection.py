@@ -7,14 +7,13 @@ The connection target is resolved the way psql users expect: an explicit URL, th
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 import psycopg
 from psycopg import conninfo
 from psycopg.rows import TupleRow
 
-from dbrole_switch.errors import ConnectionFailed, UsageError
+from dbrole_switch.errors import ConnectionFailed, UsageError, libpq_reason
 
 APPLICATION_NAME = "dbrole-switch"
 
@@ -126,16 +125,8 @@ def connect(
     try:
         return psycopg.connect(target, autocommit=autocommit)
     except psycopg.OperationalError as exc:
-        raise ConnectionFailed(f"cannot connect as {where}: {_reason(exc)}") from None
-
-
-def _reason(exc: psycopg.OperationalError) -> str:
-    # libpq's message repeats the address we already name and adds a second line
-    # of advice; the first line's tail is the part a user can act on.
-    first = str(exc).strip().split("\n", 1)[0]
-    first = first.removeprefix("connection failed: ")
-    first = re.sub(r"^connection to server (at|on) .*? failed: ", "", first)
-    return first.replace("FATAL:", "").strip() or "connection failed"
+        reason = libpq_reason(str(exc))
+        raise ConnectionFailed(f"cannot connect as {where}: {reason}") from None
 
 
 def scram_verifier(conn: psycopg.Connection[Any], role: str, password: str) -> str:

@@ -51,9 +51,15 @@ def ask_password(
             "enable_writes(password=...) or set DBROLE_SWITCH_PASSWORD_PROVIDER"
         )
 
-    password = getpass.getpass(
-        f"Password for role {role!r} on database {dbname!r} at {where}{purpose}: "
-    )
+    try:
+        password = getpass.getpass(
+            f"Password for role {role!r} on database {dbname!r} at {where}{purpose}: "
+        )
+    except (KeyboardInterrupt, EOFError):
+        # getpass ends the prompt's line only when a password was entered; end it
+        # here so whatever the shell prints next starts on a line of its own.
+        print(file=sys.stderr)
+        raise
     if not password:
         raise EscalationError("no password entered; writes stay disabled")
     return password

@@ -229,12 +229,12 @@ class IdleLapse:
             return None
 
         aliases = [alias for alias, _ in lapsed]
+        after = duration(min(seconds for _, seconds in lapsed))
         try:
-            switch.disable_writes(aliases)
+            switch.disable_writes(aliases, reason=f"lapsed after {after} idle")
         except Exception as exc:
             return f"{PREFIX} writes should have lapsed but could not: {one_line(exc)}"
 
-        after = duration(min(seconds for _, seconds in lapsed))
         return (
             f"{PREFIX} writes lapsed after {after} idle: {', '.join(aliases)} "
             "read-only again, and this command runs read-only. "

@@ -59,6 +59,7 @@ WARNING says so and the token check alone protects Django's connections.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import logging
 import threading
@@ -74,7 +75,12 @@ from django.db import utils as db_utils
 
 from dbrole_switch import state
 from dbrole_switch.backends.base import is_broken, release
-from dbrole_switch.errors import DbroleSwitchError, EscalationError, UsageError
+from dbrole_switch.errors import (
+    DbroleSwitchError,
+    EscalationError,
+    UsageError,
+    libpq_reason,
+)
 from dbrole_switch.settings import SETTINGS_KEY
 
 if TYPE_CHECKING:
@@ -311,13 +317,7 @@ def _obtain_password(alias_state: AliasState) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    # libpq's messages run over several lines and repeat the address; the last
-    # meaningful line is the one a user can act on. They never hold the password.
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    reason = lines[-1] if lines else type(exc).__name__
-    if reason.startswith("connection to server at") and ":" in reason:
-        reason = reason.split(":", 1)[1].strip() or reason
-    return reason.removeprefix("FATAL:").strip()
+    return libpq_reason(str(exc)) if str(exc).strip() else type(exc).__name__
 
 
 def _verify(alias_state: AliasState, candidate: Escalation) -> Any:
@@ -441,6 +441,11 @@ def enable_writes(
     lapse_seconds = _lapse_seconds(lapse)
     pending = [alias for alias in targets if state.current(alias) is None]
     for alias in set(targets) - set(pending):
+        current = state.current(alias)
+        if lapse is not FROM_SETTING and current is not None:
+            # An explicit lapse on an escalated alias replaces the one in force
+            # (e.g. %writes on --no-lapse after a plain enable_writes()).
+            state.install(dataclasses.replace(current, lapse=lapse_seconds))
         _follow(alias)
     for alias in pending:
         if _open_transaction(alias):
@@ -527,12 +532,14 @@ def _switch_on(candidate: Escalation, raw: Any) -> None:
     _notify(alias)
 
 
-def disable_writes(using: str | Iterable[str] | None = None) -> None:
+def disable_writes(
+    using: str | Iterable[str] | None = None, *, reason: str = "disable_writes()"
+) -> None:
     """Go back to the read-only role on *using* (every read-only-mode alias if None).
 
     Escalated sessions are ended on the server, in every thread, and the password
     is forgotten. A transaction still open on an escalated connection is rolled
-    back::
+    back. *reason* goes into the WARNING log line (the shell says "lapsed")::
 
         disable_writes()
     """
@@ -541,7 +548,7 @@ def disable_writes(using: str | Iterable[str] | None = None) -> None:
         for alias in targets:
             current = state.current(alias)
             if current is not None:
-                _switch_off(current, "disable_writes()")
+                _switch_off(current, reason)
 
 
 def _switch_off(current: Escalation, why: str) -> None:

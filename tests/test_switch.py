@@ -870,6 +870,28 @@ def test_a_failed_escalation_leaves_the_password_in_no_traceback(
     assert_read_only_and_usable(project)
 
 
+def test_an_explicit_lapse_replaces_the_one_in_force(project: Project) -> None:
+    dbrole_switch.enable_writes(password=project.privileged_password, lapse=60)
+
+    dbrole_switch.enable_writes(lapse=None)
+
+    escalation = switch.escalation("default")
+    assert escalation is not None and escalation.lapse is None
+    dbrole_switch.disable_writes()
+
+
+def test_the_reason_for_disabling_is_logged(
+    project: Project, caplog: pytest.LogCaptureFixture
+) -> None:
+    dbrole_switch.enable_writes(password=project.privileged_password)
+    caplog.clear()
+
+    dbrole_switch.disable_writes(reason="lapsed after 15 min idle")
+
+    (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "lapsed after 15 min idle" in record.getMessage()
+
+
 def test_the_password_is_not_in_the_server_log(
     project: Project, pg_server: Any
 ) -> None:
