@@ -26,6 +26,8 @@ def _echo_kept(kept: KeptServer) -> None:
     click.echo(f"  DATABASE_URL={kept.database_url}")
     click.echo(f"  DATABASE_READ_ONLY_URL={kept.read_only_url}")
     click.echo(f"  password of the privileged role: {kept.privileged_password}")
+    if kept.admin_url:
+        click.echo(f"  superuser, for provision, verify and drop: {kept.admin_url}")
     click.echo()
     click.echo("Open a read-only shell (enable_writes() asks for that password):")
     click.echo(f"  {kept.shell_command}")
@@ -81,6 +83,12 @@ def demo(database_url: str | None, keep: bool, as_json: bool) -> None:
       dbrole-switch demo --keep
       DATABASE_URL=postgresql://admin@db:5432/postgres dbrole-switch demo
     """
+    if keep and as_json:
+        raise click.UsageError(
+            "--keep and --json cannot be used together: the JSON document never "
+            "holds a secret, and a kept server is no use without its passwords"
+        )
+
     with cli_errors():
         result = run_demo(
             resolve_database_url(database_url),

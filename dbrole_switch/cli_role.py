@@ -110,7 +110,8 @@ def _print_url(url: str, password: str | None, generated: bool) -> None:
     "--harden",
     is_flag=True,
     help="Also revoke TEMPORARY, CREATE on schemas and EXECUTE on SECURITY DEFINER "
-    "functions from PUBLIC (re-granted to the owners). Changes what every role may "
+    "functions from PUBLIC (re-granted to the owners), and PUBLIC's EXECUTE on "
+    "every function the owners create from now on. Changes what every role may "
     "do in the database.",
 )
 @click.option(

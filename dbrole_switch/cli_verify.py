@@ -34,7 +34,9 @@ from dbrole_switch.verify import Finding, Report
     "--probe",
     is_flag=True,
     help="Also log in as ROLE and try each write in a transaction that is always "
-    "rolled back; a write that gets through is an error.",
+    "rolled back; a write that gets through is an error, or a warning for what "
+    "the audit only warns about (large objects, advisory locks, logical "
+    "messages).",
 )
 @click.option(
     "--password-stdin",

@@ -85,10 +85,12 @@ class KeptServer:
     privileged_password: str
     shell_command: str
     stop_command: str
+    admin_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         # Passwords stay out of machine-readable output, as everywhere else.
         return {
+            "admin_url": without_password(self.admin_url) if self.admin_url else None,
             "database_url": self.database_url,
             "read_only_url": without_password(self.read_only_url),
             "stop_command": self.stop_command,
@@ -208,6 +210,10 @@ class _Demo:
                 f"(SQLSTATE {exc.sqlstate}); the demo needs a role with CREATEDB "
                 "and CREATEROLE"
             )
+        except Exception as exc:
+            # A demo reports every failure as a FAIL line; it never crashes.
+            step.ok = False
+            step.details.append(f"unexpected {type(exc).__name__}: {exc}")
         finally:
             step.seconds = time.perf_counter() - started
         self.record(step)
@@ -429,6 +435,9 @@ class _Demo:
             ]
         )
         return KeptServer(
+            # A throwaway cluster's superuser, so that provision, rotate-password
+            # and drop can be tried on it too.
+            admin_url=self.cluster.url if self.cluster is not None else None,
             database_url=database_url,
             read_only_url=read_only_url,
             privileged_password=target.app_password,

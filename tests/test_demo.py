@@ -169,6 +169,7 @@ def test_demo_keep_leaves_a_server_with_a_read_only_shell() -> None:
 
     steps = _steps(done.stdout)
     urls = dict(re.findall(r"^  (DATABASE_\w*URL)=(\S+)$", done.stdout, re.M))
+    (admin_url,) = re.findall(r"^  superuser, for [^:]*: (\S+)$", done.stdout, re.M)
     lines = done.stdout.splitlines()
     shell = lines[lines.index(next(x for x in lines if "read-only shell" in x)) + 1]
     stop = lines[-1].strip()
@@ -186,6 +187,11 @@ def test_demo_keep_leaves_a_server_with_a_read_only_shell() -> None:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute("INSERT INTO library_tag (name) VALUES ('x')")
         assert books is not None and books[0] > 0
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            superuser = conn.execute(
+                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()
+        assert superuser == (True,)
 
         code = "from django.db import connection; c = connection.cursor(); "
         code += "c.execute('SELECT current_user'); print(c.fetchone()[0])"
@@ -311,3 +317,11 @@ def test_demo_without_createdb_fails_clearly_and_undoes_its_role(
     assert "CREATEDB" in steps[1][2][0]
     assert left == []
     assert "Traceback" not in done.stderr
+
+
+def test_demo_keep_with_json_is_a_usage_error() -> None:
+    done = _demo("--keep", "--json")
+
+    assert done.returncode == 2
+    assert "--keep and --json cannot be used together" in done.stderr
+    assert done.stdout == ""

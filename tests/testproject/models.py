@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
 
 
 class Note(models.Model):
-    title = models.CharField(max_length=200)
-    body = models.TextField(blank=True, default="")
-    created = models.DateTimeField(auto_now_add=True)
+    # Spelled out because mypy runs without the django-stubs plugin here.
+    title: models.CharField[str, str] = models.CharField(max_length=200)
+    body: models.TextField[str, str] = models.TextField(blank=True, default="")
+    created: models.DateTimeField[datetime.datetime, datetime.datetime] = (
+        models.DateTimeField(auto_now_add=True)
+    )
 
     class Meta:
         ordering = ("id",)
 
     def __str__(self) -> str:
-        return self.title
+        return str(self.title)
