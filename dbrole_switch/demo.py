@@ -422,16 +422,21 @@ class _Demo:
         self.stack.pop_all()
         database_url = target.url_for(target.app_role, None)
         read_only_url = target.url_for(target.ro_role, target.ro_password)
-        shell = shlex.join(
+        # Variable assignments before the command, not `env`: the shell puts them
+        # in the child's environment, so the password is in no process's argv.
+        assignments = {
+            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
+            "DJANGO_READ_ONLY": "1",
+            "DATABASE_URL": database_url,
+            "DATABASE_READ_ONLY_URL": read_only_url,
+        }
+        shell = " ".join(
             [
-                "env",
-                f"DJANGO_SETTINGS_MODULE={SETTINGS_MODULE}",
-                "DJANGO_READ_ONLY=1",
-                f"DATABASE_URL={database_url}",
-                f"DATABASE_READ_ONLY_URL={read_only_url}",
-                sys.executable,
-                str(project / "manage.py"),
-                "shell",
+                *(
+                    f"{name}={shlex.quote(value)}"
+                    for name, value in assignments.items()
+                ),
+                shlex.join([sys.executable, str(project / "manage.py"), "shell"]),
             ]
         )
         return KeptServer(

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import secrets
-import shlex
 import signal
 import subprocess
 import sys
@@ -195,8 +194,10 @@ def test_demo_keep_leaves_a_server_with_a_read_only_shell() -> None:
 
         code = "from django.db import connection; c = connection.cursor(); "
         code += "c.execute('SELECT current_user'); print(c.fetchone()[0])"
+        # The printed line is for a POSIX shell: variable assignments, then
+        # manage.py shell.
         ran = subprocess.run(
-            [*shlex.split(shell.strip()), "-c", code],
+            ["sh", "-c", f'{shell.strip()} -c "$0"', code],
             capture_output=True,
             text=True,
             timeout=120,
