@@ -19,18 +19,12 @@ def main() -> None:
 
 
 def _register() -> None:
-    # Each command family lives in its own module; importing them here keeps
-    # ``import dbrole_switch`` free of click.
-    import importlib
+    # Each command family lives in its own module, imported here rather than by
+    # ``import dbrole_switch``, which must stay free of click and psycopg.
+    from dbrole_switch import cli_demo, cli_role, cli_verify
 
-    for module in ("cli_role", "cli_verify", "cli_demo"):
-        try:
-            mod = importlib.import_module(f"dbrole_switch.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"dbrole_switch.{module}":
-                raise
-            continue
-        for command in getattr(mod, "COMMANDS", ()):
+    for module in (cli_role, cli_verify, cli_demo):
+        for command in module.COMMANDS:
             main.add_command(command)
 
 

@@ -34,9 +34,9 @@ from dbrole_switch.verify import Finding, Report
     "--probe",
     is_flag=True,
     help="Also log in as ROLE and try each write in a transaction that is always "
-    "rolled back; a write that gets through is an error, or a warning for what "
-    "the audit only warns about (large objects, advisory locks, logical "
-    "messages).",
+    "rolled back; a write that gets through is an error. What the audit only "
+    "warns about (temporary tables, large objects, advisory locks, logical "
+    "messages) is listed when it gets through, not counted again.",
 )
 @click.option(
     "--password-stdin",

@@ -17,6 +17,7 @@ between PostgreSQL versions and languages.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from dbrole_switch import templates
 from dbrole_switch.connection import connect
 from dbrole_switch.verify import (
     ERROR,
@@ -32,7 +34,7 @@ from dbrole_switch.verify import (
     Finding,
     NotChecked,
     ProbeAttempt,
-    render,
+    VerifyError,
 )
 
 if TYPE_CHECKING:
@@ -70,28 +72,40 @@ def run_probe(
 ) -> None:
     """Try each write as *role*; record attempts and findings in *report*."""
     with connect(url, user=role, password=password, autocommit=True) as conn:
-        attempts = _plan(conn, role, targets)
-        report.probe = []
-        report.probe_statements = 0
-        conn.execute("BEGIN READ WRITE")
         try:
-            conn.execute(
-                render(
-                    "verify/probe/timeouts.sql",
-                    lock_timeout=sql.Literal(LOCK_TIMEOUT),
-                    statement_timeout=sql.Literal(STATEMENT_TIMEOUT),
-                )
+            _probe(conn, role, report, targets)
+        except psycopg.Error as exc:
+            # e.g. a hot standby refuses BEGIN READ WRITE, or the server went away.
+            reason = exc.diag.message_primary or str(exc).strip().split("\n")[0]
+            raise VerifyError(f"the probe could not run as {role}: {reason}") from None
+
+
+def _probe(
+    conn: psycopg.Connection[Any], role: str, report: Report, targets: ProbeTargets
+) -> None:
+    attempts = _plan(conn, role, targets)
+    report.probe = []
+    report.probe_statements = 0
+    conn.execute("BEGIN READ WRITE")
+    try:
+        conn.execute(
+            templates.render(
+                "verify/probe/timeouts.sql",
+                lock_timeout=sql.Literal(LOCK_TIMEOUT),
+                statement_timeout=sql.Literal(STATEMENT_TIMEOUT),
             )
-            pending = list(attempts)
-            while pending:
-                attempt = pending.pop(0)
-                outcome, sqlstate = _try(conn, attempt)
-                _record(conn, report, role, attempt, outcome, sqlstate)
-                if outcome == REFUSED:
-                    # Refused for the whole table: a column grant only shows
-                    # when that column is tried on its own.
-                    pending[:0] = attempt.fallbacks
-        finally:
+        )
+        pending = list(attempts)
+        while pending:
+            attempt = pending.pop(0)
+            outcome, sqlstate = _try(conn, attempt)
+            _record(conn, report, role, attempt, outcome, sqlstate)
+            if outcome == REFUSED:
+                # Refused for the whole table: a column grant only shows
+                # when that column is tried on its own.
+                pending[:0] = attempt.fallbacks
+    finally:
+        with contextlib.suppress(psycopg.Error):
             conn.execute("ROLLBACK")
 
 
@@ -123,14 +137,16 @@ def _record(
 def _plan(
     conn: psycopg.Connection[Any], role: str, targets: ProbeTargets
 ) -> list[_Attempt]:
-    query = render("verify/probe/columns.sql", schemas=sql.Literal(targets.schemas))
+    query = templates.render(
+        "verify/probe/columns.sql", schemas=sql.Literal(targets.schemas)
+    )
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(query).fetchall()
 
     grantees = sql.SQL("PUBLIC, {}").format(sql.Identifier(role))
 
     def revoke(privilege: str, kind: str, name: sql.Identifier) -> sql.Composed:
-        return render(
+        return templates.render(
             "verify/fix/revoke.sql",
             privileges=sql.SQL(privilege),
             kind=sql.SQL(kind),
@@ -144,7 +160,7 @@ def _plan(
             _Attempt(
                 "CREATE TABLE",
                 schema,
-                render(
+                templates.render(
                     "verify/probe/create_table.sql",
                     table=sql.Identifier(schema, PROBE_NAME),
                 ),
@@ -156,7 +172,9 @@ def _plan(
         _Attempt(
             "CREATE SCHEMA",
             targets.database,
-            render("verify/probe/create_schema.sql", schema=sql.Identifier(PROBE_NAME)),
+            templates.render(
+                "verify/probe/create_schema.sql", schema=sql.Identifier(PROBE_NAME)
+            ),
             ERROR,
             revoke("CREATE", "DATABASE", sql.Identifier(targets.database)),
         )
@@ -164,16 +182,22 @@ def _plan(
     for action, statement in (
         (
             "CREATE TEMP TABLE",
-            render("verify/probe/create_temp.sql", table=sql.Identifier(PROBE_NAME)),
+            templates.render(
+                "verify/probe/create_temp.sql", table=sql.Identifier(PROBE_NAME)
+            ),
         ),
-        ("lo_create", render("verify/probe/large_object.sql")),
+        ("lo_create", templates.render("verify/probe/large_object.sql")),
         (
             "pg_logical_emit_message",
-            render("verify/probe/logical_message.sql", prefix=sql.Literal(PROBE_NAME)),
+            templates.render(
+                "verify/probe/logical_message.sql", prefix=sql.Literal(PROBE_NAME)
+            ),
         ),
         (
             "pg_advisory_xact_lock",
-            render("verify/probe/advisory_lock.sql", key=sql.Literal(PROBE_NAME)),
+            templates.render(
+                "verify/probe/advisory_lock.sql", key=sql.Literal(PROBE_NAME)
+            ),
         ),
     ):
         attempts.append(_Attempt(action, targets.database, statement, WARNING))
@@ -199,7 +223,7 @@ def _plan(
                 _Attempt(
                     action,
                     subject,
-                    render(f"verify/probe/{template}", table=table),
+                    templates.render(f"verify/probe/{template}", table=table),
                     ERROR,
                     revoke(action, "TABLE", table),
                 )
@@ -218,7 +242,7 @@ def _column_attempts(
     """One attempt with every column; each column alone if that is refused."""
 
     def attempt(chosen: list[str], label: str) -> _Attempt:
-        statement = render(
+        statement = templates.render(
             f"verify/probe/{template}",
             table=table,
             columns=sql.SQL(", ").join(sql.Identifier(c) for c in chosen),
@@ -226,7 +250,7 @@ def _column_attempts(
             defaults=sql.SQL(", ").join(sql.DEFAULT for _ in chosen),
         )
         if chosen is columns:
-            fix = render(
+            fix = templates.render(
                 "verify/fix/revoke.sql",
                 privileges=sql.SQL(action),
                 kind=sql.SQL("TABLE"),
@@ -234,7 +258,7 @@ def _column_attempts(
                 grantees=grantees,
             )
         else:
-            fix = render(
+            fix = templates.render(
                 "verify/fix/revoke_columns.sql",
                 privilege=sql.SQL(action),
                 columns=sql.Identifier(chosen[0]),

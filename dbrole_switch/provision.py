@@ -905,6 +905,19 @@ def _plan_harden(
                 schema=sql.Identifier(row["name"]),
             )
         )
+        for owner in owner_list:
+            if owner == row["owner"]:
+                continue
+            # Owners that relied on PUBLIC's CREATE (migrations) keep it.
+            steps.append(
+                session.step(
+                    "grant-create",
+                    f"CREATE on schema {row['name']} to {owner}",
+                    "harden/grant_create.sql",
+                    schema=sql.Identifier(row["name"]),
+                    grantee=sql.Identifier(owner),
+                )
+            )
 
     functions = session.rows(
         "provision/inspect_definer_functions.sql",

@@ -440,13 +440,6 @@ def enable_writes(
     targets = _targets(using)
     lapse_seconds = _lapse_seconds(lapse)
     pending = [alias for alias in targets if state.current(alias) is None]
-    for alias in set(targets) - set(pending):
-        current = state.current(alias)
-        if lapse is not FROM_SETTING and current is not None:
-            # An explicit lapse on an escalated alias replaces the one in force
-            # (e.g. %writes on --no-lapse after a plain enable_writes()).
-            state.install(dataclasses.replace(current, lapse=lapse_seconds))
-        _follow(alias)
     for alias in pending:
         if _open_transaction(alias):
             raise EscalationError(
@@ -454,6 +447,13 @@ def enable_writes(
                 "(atomic block, or autocommit off): finish it first; writes "
                 "stay disabled"
             )
+    for alias in set(targets) - set(pending):
+        current = state.current(alias)
+        if lapse is not FROM_SETTING and current is not None:
+            # An explicit lapse on an escalated alias replaces the one in force
+            # (e.g. %writes on --no-lapse after a plain enable_writes()).
+            state.install(dataclasses.replace(current, lapse=lapse_seconds))
+        _follow(alias)
 
     candidates: list[Escalation] = []
     verified: list[tuple[Escalation, Any]] = []
@@ -649,7 +649,12 @@ def temp_writes(
     """
     targets = _targets(using)
     before = {alias: state.current(alias) for alias in targets}
-    enable_writes(targets, password=password, lapse=None)
+    pending = [alias for alias in targets if before[alias] is None]
+    if len(pending) < len(targets):
+        # Already escalated: this thread follows, and the lapse in force stays.
+        enable_writes([alias for alias in targets if alias not in pending])
+    if pending:
+        enable_writes(pending, password=password, lapse=None)
     try:
         yield
     finally:

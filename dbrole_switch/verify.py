@@ -288,15 +288,6 @@ class ProbeTargets:
     database: str
 
 
-def render(name: str, /, **params: sql.Composable) -> sql.Composed:
-    """Template *name* without its ``--`` header, with *params* filled in.
-
-    The header names the placeholders; filling them in there would let a value
-    with a newline (a role name can hold one) end the comment and become SQL.
-    """
-    return templates.load(name).format(**params)
-
-
 class _Audit:
     """One audit run: a connection, the role, and the report being filled."""
 
@@ -329,7 +320,9 @@ class _Audit:
             key: value if isinstance(value, sql.Composable) else sql.Literal(value)
             for key, value in params.items()
         }
-        query = render(f"verify/{template}", role=sql.Literal(self.role), **literals)
+        query = templates.render(
+            f"verify/{template}", role=sql.Literal(self.role), **literals
+        )
         self.report.queries += 1
         logger.debug("verify %s: %s", check, query.as_string(self.conn))
         try:
@@ -350,7 +343,9 @@ class _Audit:
 
     def fix(self, template: str, /, **params: Any) -> str:
         """Render fix *template* as SQL text, without its comment header."""
-        return str(render(f"verify/fix/{template}", **params).as_string(self.conn))
+        return str(
+            templates.render(f"verify/fix/{template}", **params).as_string(self.conn)
+        )
 
     def keywords(self, words: Iterable[str]) -> sql.Composable:
         """Privilege keywords as SQL, refusing anything not on our list."""
@@ -458,15 +453,7 @@ class _Audit:
                 "it cannot log in with it to read anything",
                 self.fix("valid_until.sql", role=self.role_id)
                 + "\nor: "
-                + shlex.join(
-                    [
-                        "dbrole-switch",
-                        "provision",
-                        self.role,
-                        "--valid-until",
-                        "TIMESTAMP",
-                    ]
-                ),
+                + self.provision_fix("--valid-until", "TIMESTAMP"),
             )
         self.add(
             "changes_own_settings",
@@ -522,7 +509,7 @@ class _Audit:
                     grantees=self.grantees(True),
                 )
                 + "\nor: "
-                + shlex.join(["dbrole-switch", "provision", self.role, "--harden"]),
+                + self.provision_fix("--harden"),
             )
         if info["db_grant_option"]:
             self.add(
@@ -660,15 +647,7 @@ class _Audit:
                 "queries queue behind one without giving up",
                 self.fix("set_lock_timeout.sql", role=self.role_id)
                 + "\nor: "
-                + shlex.join(
-                    [
-                        "dbrole-switch",
-                        "provision",
-                        self.role,
-                        "--idle-in-transaction-timeout",
-                        "5min",
-                    ]
-                ),
+                + self.provision_fix("--idle-in-transaction-timeout", "5min"),
             )
 
     def check_memberships(self) -> None:
@@ -1086,7 +1065,7 @@ class _Audit:
     def check_grants(self) -> None:
         parameters: sql.Composable = sql.SQL("")
         if self.version >= 15:
-            parameters = render(
+            parameters = templates.render(
                 "verify/grants_parameters.sql", role=sql.Literal(self.role)
             )
         rows = self.query("other grants", "grants.sql", parameters=parameters)

@@ -476,6 +476,32 @@ def test_temporary_tables_are_allowed_without_harden_and_reported(
     assert "public-temp" in {finding.code for finding in result.warnings}
 
 
+def test_harden_leaves_create_on_public_to_an_owner_that_relied_on_public(
+    db: TestDatabase,
+) -> None:
+    # As in a database made before PostgreSQL 15: the app role creates its tables
+    # in public through PUBLIC's CREATE, without owning the schema.
+    app = db.role("app", password=PASSWORD)
+    db.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
+    with db.connect(db.url_for(app, PASSWORD)) as conn:
+        conn.execute("CREATE TABLE public.first (x int)")
+    role = db.role("ro")
+
+    provision(db.url, role, password=PASSWORD, harden=True)
+
+    with db.connect(db.url_for(app, PASSWORD)) as conn:
+        conn.execute("CREATE TABLE public.next_migration (x int)")
+    public_create = db.execute(
+        "SELECT count(*) FROM pg_namespace, aclexplode(nspacl) AS a "
+        "WHERE nspname = 'public' AND a.grantee = 0 AND a.privilege_type = 'CREATE'"
+    )
+    reader_create = db.execute(
+        "SELECT has_schema_privilege(%s, 'public', 'CREATE')", [role]
+    )
+    assert public_create == [(0,)]
+    assert reader_create == [(False,)]
+
+
 def test_harden_takes_security_definer_functions_from_public(db: TestDatabase) -> None:
     app = db.role("app", password=PASSWORD)
     db.execute(

@@ -880,6 +880,19 @@ def test_an_explicit_lapse_replaces_the_one_in_force(project: Project) -> None:
     dbrole_switch.disable_writes()
 
 
+def test_temp_writes_keeps_the_lapse_of_an_escalation_in_force(
+    project: Project,
+) -> None:
+    dbrole_switch.enable_writes(password=project.privileged_password, lapse=60)
+
+    with dbrole_switch.temp_writes():
+        Note.objects.create(title="inside")
+
+    escalation = switch.escalation("default")
+    assert escalation is not None and escalation.lapse == 60.0
+    dbrole_switch.disable_writes()
+
+
 def test_the_reason_for_disabling_is_logged(
     project: Project, caplog: pytest.LogCaptureFixture
 ) -> None:
